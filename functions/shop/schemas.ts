@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { EventSchemaRegistry } from '../shared/event-schemas.ts';
+
+/** CloudEvents types of the example shop. */
+export const SHOP_EVENT_TYPES = {
+  orderPlaced: 'com.example.order.placed',
+  orderPaid: 'com.example.order.paid',
+  orderCancelled: 'com.example.order.cancelled',
+  orderShipped: 'com.example.order.shipped',
+  shipmentTracked: 'com.example.shipment.tracked',
+  paymentRequested: 'com.example.payment.requested',
+} as const;
+
+const identifier = z.string().min(1).max(128);
+const money = z.object({
+  /** Amount in minor units (cents). */
+  amount: z.number().int().nonnegative(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+});
+
+/** `com.example.order.placed`: a customer placed an order. */
+export const orderPlacedSchema = z.object({
+  orderId: identifier,
+  customerId: identifier,
+  items: z
+    .array(z.object({ sku: identifier, quantity: z.number().int().positive().max(1000) }))
+    .min(1)
+    .max(100),
+  total: money,
+});
+
+/** `com.example.order.paid`: the order's payment was captured. */
+export const orderPaidSchema = z.object({
+  orderId: identifier,
+  paymentId: identifier,
+  total: money,
+});
+
+/** `com.example.order.cancelled`: the order was cancelled; its stock is released. */
+export const orderCancelledSchema = z.object({
+  orderId: identifier,
+  reason: z.string().max(500).optional(),
+});
+
+/** `com.example.order.shipped`: the order left the warehouse. */
+export const orderShippedSchema = z.object({
+  orderId: identifier,
+  carrier: identifier,
+  trackingNumber: identifier,
+});
+
+/** `com.example.shipment.tracked`: a tracking update, ordered per order (FIFO stream). */
+export const shipmentTrackedSchema = z.object({
+  orderId: identifier,
+  sequence: z.number().int().nonnegative(),
+  location: z.string().min(1).max(200),
+});
+
+/** `com.example.payment.requested`: capture a payment (point-to-point `payments` queue). */
+export const paymentRequestedSchema = z.object({
+  paymentId: identifier,
+  orderId: identifier,
+  total: money,
+});
+
+/** Every shop schema by type; the ingest and the consumers both use it. */
+export const shopEventSchemas: EventSchemaRegistry = {
+  [SHOP_EVENT_TYPES.orderPlaced]: orderPlacedSchema,
+  [SHOP_EVENT_TYPES.orderPaid]: orderPaidSchema,
+  [SHOP_EVENT_TYPES.orderCancelled]: orderCancelledSchema,
+  [SHOP_EVENT_TYPES.orderShipped]: orderShippedSchema,
+  [SHOP_EVENT_TYPES.shipmentTracked]: shipmentTrackedSchema,
+  [SHOP_EVENT_TYPES.paymentRequested]: paymentRequestedSchema,
+};
+
+export type OrderPlaced = z.infer<typeof orderPlacedSchema>;
+export type OrderPaid = z.infer<typeof orderPaidSchema>;
+export type OrderCancelled = z.infer<typeof orderCancelledSchema>;
+export type OrderShipped = z.infer<typeof orderShippedSchema>;
+export type ShipmentTracked = z.infer<typeof shipmentTrackedSchema>;
+export type PaymentRequested = z.infer<typeof paymentRequestedSchema>;

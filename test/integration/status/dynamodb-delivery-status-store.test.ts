@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbDeliveryStatusStore } from '../../../functions/shared/status/dynamodb-delivery-status-store.ts';
+import { createPipelineTable, type Emulators, startEmulators } from '../../helpers/emulators.ts';
+
+describe('DynamoDbDeliveryStatusStore (dynalite)', () => {
+  let emulators: Emulators;
+  let store: DynamoDbDeliveryStatusStore;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    await createPipelineTable(emulators.dynamoDb, 'pipeline');
+    store = new DynamoDbDeliveryStatusStore({
+      tableName: 'pipeline',
+      client: emulators.dynamoDb,
+      ttlSeconds: 3600,
+    });
+  });
+  afterAll(() => emulators.stop());
+
+  it('reports expected consumers as in_progress until they report', async () => {
+    // Prepare
+    await store.recordAccepted([
+      {
+        id: 'e-1',
+        source: '/shop',
+        type: 'com.example.order.placed',
+        destination: 'stream:orders',
+        consumers: ['inventory', 'audit'],
+        acceptedAt: '2026-11-25T00:00:00.000Z',
+      },
+    ]);
+    // Act
+    await store.recordOutcome({
+      id: 'e-1',
+      source: '/shop',
+      consumer: 'audit',
+      state: 'succeeded',
+      attempts: 1,
+    });
+    const [view] = await store.getStatus('e-1');
+    // Assess
+    expect(view?.done).toBe(false);
+    expect(view?.subscribers.map((s) => [s.name, s.status, s.attempts])).toEqual([
+      ['audit', 'succeeded', 1],
+      ['inventory', 'in_progress', 0],
+    ]);
+  });
+
+  it('keeps a succeeded delivery succeeded when a late retrying report arrives', async () => {
+    // Prepare
+    await store.recordOutcome({
+      id: 'e-2',
+      source: '/shop',
+      consumer: 'audit',
+      state: 'succeeded',
+      attempts: 2,
+    });
+    // Act
+    await store.recordOutcome({
+      id: 'e-2',
+      source: '/shop',
+      consumer: 'audit',
+      state: 'retrying',
+      attempts: 1,
+      lastError: 'late',
+    });
+    const [view] = await store.getStatus('e-2');
+    // Assess
+    expect(view?.subscribers).toMatchObject([{ name: 'audit', status: 'succeeded', attempts: 2 }]);
+    expect(view?.done).toBe(true);
+  });
+
+  it('lets a dead-lettered delivery change again after a redrive', async () => {
+    await store.recordOutcome({
+      id: 'e-3',
+      source: '/shop',
+      consumer: 'audit',
+      state: 'dead_lettered',
+      attempts: 5,
+      lastError: 'boom',
+    });
+    await store.recordOutcome({
+      id: 'e-3',
+      source: '/shop',
+      consumer: 'audit',
+      state: 'succeeded',
+      attempts: 1,
+    });
+    const [view] = await store.getStatus('e-3');
+    expect(view?.subscribers).toMatchObject([{ name: 'audit', status: 'succeeded' }]);
+  });
+
+  it('keeps ids from different sources apart', async () => {
+    const accepted = {
+      type: 't',
+      destination: 'queue:payments',
+      consumers: ['payments'],
+      acceptedAt: 'x',
+    };
+    await store.recordAccepted([
+      { id: 'same', source: 'urn:a|b', ...accepted },
+      { id: 'same', source: 'urn:a', ...accepted },
+    ]);
+    expect((await store.getStatus('same')).map((v) => v.source)).toEqual(['urn:a', 'urn:a|b']);
+    expect((await store.getStatus('same', 'urn:a|b')).map((v) => v.source)).toEqual(['urn:a|b']);
+    expect(await store.getStatus('unknown')).toEqual([]);
+  });
+});
