@@ -59,6 +59,8 @@ export const KEY_PREFIX = {
   ingestIdempotency: 'ingest#',
   /** Effects of the example shop. */
   shop: 'shop#',
+  /** Attempt counters of the `testfault` hook, per consumer and event. */
+  testFault: 'testfault#',
 } as const;
 
 /**
@@ -99,7 +101,8 @@ export const PARTITION_KEY_EXTENSION = 'partitionkey';
 
 /**
  * The CloudEvents extension read by the consumer runtime's test hook, when {@link ENV.TEST_HOOKS}
- * is `true`. Values: `transient:<n>` (fail the first n attempts), `permanent`, `sleep:<ms>`.
+ * is `true`. Values: `transient:<n>` (fail the first n attempts, counted in the pipeline table
+ * across redeliveries and DLQ redrives), `permanent`, `sleep:<ms>`.
  */
 export const TEST_FAULT_EXTENSION = 'testfault';
 

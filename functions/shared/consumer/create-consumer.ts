@@ -1,0 +1,495 @@
+import {
+  BatchProcessor,
+  EventType,
+  processPartialResponse,
+  SqsFifoPartialProcessorAsync,
+} from '@aws-lambda-powertools/batch';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  type DeliveryState,
+  KEY_PREFIX,
+  MESSAGE_ATTRIBUTES,
+  TABLE_KEYS,
+  TEST_FAULT_EXTENSION,
+} from '../contract.ts';
+import { DeadLetterSendError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import type { IDeliveryStatusStore } from '../status/delivery-status.ts';
+import { DynamoDbDeliveryStatusStore } from '../status/dynamodb-delivery-status-store.ts';
+import { computeBackoffSeconds } from './backoff.ts';
+import { classifyError, describeError } from './classify-error.ts';
+import { type ConsumerConfig, readConsumerConfig } from './consumer-config.ts';
+import {
+  type ConsumerEvent,
+  type ConsumerSchemas,
+  type EventIdentity,
+  type EventOf,
+  parseCloudEvent,
+  validateEventData,
+} from './consumer-event.ts';
+import { buildDeadLetterMessage, type DeadLetterKind } from './dead-letter.ts';
+import { injectTestFault, parseTestFault } from './test-fault.ts';
+
+/** What a consumer's `handle` gets next to the event. */
+export interface ConsumerContext {
+  /** Consumer name. */
+  readonly consumer: string;
+  /** This attempt's number: the message's ApproximateReceiveCount, 1 for the first. */
+  readonly attempt: number;
+  /** The runtime's structured logger. */
+  readonly logger: Logger;
+  /** The Lambda invocation's context. */
+  readonly lambdaContext: Context;
+}
+
+/** A consumer that only takes the types it has schemas for; others are permanent failures. */
+export interface TypedConsumerOptions<TSchemas extends ConsumerSchemas> {
+  /** zod schemas of `data` by CloudEvents `type`; key the object with literal types. */
+  readonly schemas: TSchemas;
+  /**
+   * Accept events whose type has no schema (their data passes unchecked).
+   *
+   * @default false
+   */
+  readonly acceptOtherTypes?: false;
+  /** Applies the event's effects. Throw {@link PermanentError} when retrying cannot help. */
+  handle(event: EventOf<TSchemas>, context: ConsumerContext): Promise<void>;
+}
+
+/** A consumer that takes every type; those with a schema are still validated and typed. */
+export interface OpenConsumerOptions<TSchemas extends ConsumerSchemas> {
+  /** zod schemas of `data` by CloudEvents `type`. */
+  readonly schemas: TSchemas;
+  /** Accept events whose type has no schema (their data passes unchecked). */
+  readonly acceptOtherTypes: true;
+  /** Applies the event's effects. Throw {@link PermanentError} when retrying cannot help. */
+  handle(event: EventOf<TSchemas> | ConsumerEvent, context: ConsumerContext): Promise<void>;
+}
+
+/** Options of {@link createConsumer}. */
+export type ConsumerOptions<TSchemas extends ConsumerSchemas> =
+  | TypedConsumerOptions<TSchemas>
+  | OpenConsumerOptions<TSchemas>;
+
+/** The Lambda handler of an SQS event source mapping with `ReportBatchItemFailures`. */
+export type SqsConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** Everything the runtime talks to, built once per Lambda container. */
+export interface ConsumerRuntime {
+  readonly config: ConsumerConfig;
+  readonly sqs: SQSClient;
+  readonly dynamoDb: DynamoDBClient;
+  readonly logger: Logger;
+  readonly statusStore: IDeliveryStatusStore;
+  /** Uniform random number in [0, 1), for the backoff's jitter. */
+  readonly random: () => number;
+  /** Waits, for the `sleep:<ms>` test fault. */
+  readonly sleep: (milliseconds: number) => Promise<void>;
+  /** Clock. */
+  readonly now: () => Date;
+}
+
+/** Options of {@link createConsumerRuntime}: the config, plus overrides for tests. */
+export interface ConsumerRuntimeProps {
+  readonly config: ConsumerConfig;
+  /** @default - a client with the default configuration (AWS_ENDPOINT_URL_SQS is honoured) */
+  readonly sqs?: SQSClient;
+  /** @default - a client with the default configuration (AWS_ENDPOINT_URL_DYNAMODB is honoured) */
+  readonly dynamoDb?: DynamoDBClient;
+  /** @default - a Powertools Logger named after the consumer */
+  readonly logger?: Logger;
+  /** @default - DynamoDbDeliveryStatusStore on the pipeline table */
+  readonly statusStore?: IDeliveryStatusStore;
+  /** @default Math.random */
+  readonly random?: () => number;
+  /** @default - setTimeout */
+  readonly sleep?: (milliseconds: number) => Promise<void>;
+  /** @default - new Date() */
+  readonly now?: () => Date;
+}
+
+/** Builds a {@link ConsumerRuntime}, filling what the props leave out with production defaults. */
+export function createConsumerRuntime(props: ConsumerRuntimeProps): ConsumerRuntime {
+  const { config } = props;
+  const dynamoDb = props.dynamoDb ?? new DynamoDBClient({});
+  return {
+    config,
+    sqs: props.sqs ?? new SQSClient({}),
+    dynamoDb,
+    logger: props.logger ?? createLogger(config.consumerName),
+    statusStore:
+      props.statusStore ??
+      new DynamoDbDeliveryStatusStore({
+        tableName: config.tableName,
+        client: dynamoDb,
+        ttlSeconds: config.statusTtlSeconds,
+      }),
+    random: props.random ?? Math.random,
+    sleep: props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    now: props.now ?? (() => new Date()),
+  };
+}
+
+/**
+ * The runtime of a deployed consumer: config from the environment (throws at cold start when a
+ * variable is missing), SDK clients with the default configuration.
+ */
+export function consumerRuntimeFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env
+): ConsumerRuntime {
+  return createConsumerRuntime({ config: readConsumerConfig(env) });
+}
+
+/** How the idempotent step ran: `applied` is false when an earlier delivery already had. */
+interface Invocation extends ConsumerContext {
+  applied: boolean;
+}
+
+/**
+ * Builds the Lambda handler of a consumer: a typed CloudEvent in, effects out.
+ *
+ * For every record of the batch the runtime:
+ * 1. parses the structured-mode CloudEvent in the body and validates `data` with the schema of
+ *    its `type` (a bad body or data is a permanent failure);
+ * 2. runs `handle` at most once per consumer + event `source` + `id` (Powertools idempotency on
+ *    the pipeline table, with an in-progress lease bound to the invocation's remaining time,
+ *    and a payload check on `type`, `subject` and `data`). A duplicate that finds the event
+ *    done succeeds without effect; one that finds it in progress is retried later;
+ * 3. on a retryable failure, sets the message's visibility to an exponential backoff with full
+ *    jitter and reports a batch item failure, except on the last attempt (receive count ≥
+ *    maxReceiveCount), where it sends the message to the DLQ itself (kind `exhausted`);
+ * 4. on a permanent failure, sends the message to the DLQ at once (kind `permanent`) and
+ *    reports success so that the source deletes it; if that send fails, it reports a batch item
+ *    failure instead, so nothing is lost;
+ * 5. records one delivery status per attempt: `succeeded`, `retrying` or `dead_lettered`.
+ *
+ * On a FIFO queue, records are processed in order and a failure in a message group fails the
+ * group's later records of the batch (they are released at once, behind the failed one, which
+ * keeps the group blocked until its backoff ends); other groups go on.
+ *
+ * @example
+ * export const handler = createConsumer(
+ *   { schemas: { [SHOP_EVENT_TYPES.orderPaid]: orderPaidSchema }, handle: (event) => ship(event.data) },
+ *   consumerRuntimeFromEnvironment()
+ * );
+ */
+export function createConsumer<TSchemas extends ConsumerSchemas>(
+  options: ConsumerOptions<TSchemas>,
+  runtime: ConsumerRuntime
+): SqsConsumerHandler {
+  const { config, logger } = runtime;
+  const consumer = config.consumerName;
+  const acceptOtherTypes = options.acceptOtherTypes === true;
+  const handle = options.handle as (
+    event: ConsumerEvent,
+    context: ConsumerContext
+  ) => Promise<void>;
+
+  const idempotencyConfig = new IdempotencyConfig({
+    // CloudEvents: `source` + `id` identify an event.
+    eventKeyJmesPath: '[source, id]',
+    // The same identity with another payload is a producer bug, not a duplicate.
+    payloadValidationJmesPath: '[type, subject, data]',
+    throwOnNoIdempotencyKey: true,
+    expiresAfterSeconds: config.idempotencyTtlSeconds,
+  });
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: config.tableName,
+    keyAttr: TABLE_KEYS.partitionKey,
+    expiryAttr: TABLE_KEYS.timeToLive,
+    awsSdkV3Client: runtime.dynamoDb,
+  });
+  const applyOnce = makeIdempotent(
+    async (event: ConsumerEvent, invocation: Invocation): Promise<void> => {
+      const fault = config.testHooks
+        ? parseTestFault(event.extensions[TEST_FAULT_EXTENSION])
+        : undefined;
+      if (fault) {
+        await injectTestFault(
+          fault,
+          () => countFaultAttempt(runtime, consumer, event),
+          runtime.sleep
+        );
+      }
+      invocation.applied = true;
+      await handle(event, invocation);
+    },
+    {
+      persistenceStore,
+      config: idempotencyConfig,
+      keyPrefix: `${KEY_PREFIX.consumerIdempotency}${consumer}`,
+      dataIndexArgument: 0,
+    }
+  );
+
+  async function report(
+    identity: EventIdentity | undefined,
+    state: DeliveryState,
+    attempt: number,
+    lastError?: string
+  ): Promise<void> {
+    if (!identity) return;
+    await runtime.statusStore.recordOutcome({
+      id: identity.id,
+      source: identity.source,
+      consumer,
+      state,
+      attempts: attempt,
+      lastError,
+    });
+  }
+
+  /** Status writes on failure paths must not hide the failure being handled. */
+  async function reportQuietly(
+    identity: EventIdentity | undefined,
+    state: DeliveryState,
+    attempt: number,
+    lastError: string
+  ): Promise<void> {
+    try {
+      await report(identity, state, attempt, lastError);
+    } catch (error) {
+      logger.error('delivery status write failed', { eventId: identity?.id, attempt, error });
+    }
+  }
+
+  async function deadLetter(
+    record: SQSRecord,
+    kind: DeadLetterKind,
+    reason: string,
+    attempt: number
+  ): Promise<void> {
+    try {
+      await runtime.sqs.send(
+        new SendMessageCommand(
+          buildDeadLetterMessage({
+            record,
+            deadLetterQueueUrl: config.deadLetterQueueUrl,
+            fifo: config.fifo,
+            kind,
+            reason,
+            consumer,
+            attempts: attempt,
+            failedAt: runtime.now(),
+          })
+        )
+      );
+    } catch (error) {
+      throw new DeadLetterSendError(`sending the message to the dead-letter queue failed`, {
+        cause: error,
+      });
+    }
+  }
+
+  async function backOff(record: SQSRecord, attempt: number): Promise<number> {
+    const delaySeconds = computeBackoffSeconds({
+      attempt,
+      baseSeconds: config.backoffBaseSeconds,
+      maxSeconds: config.backoffMaxSeconds,
+      random: runtime.random,
+    });
+    try {
+      await runtime.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: config.sourceQueueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: delaySeconds,
+        })
+      );
+    } catch (error) {
+      // The message still comes back, after the queue's visibility timeout instead.
+      logger.warn('backoff not applied', { messageId: record.messageId, attempt, error });
+    }
+    return delaySeconds;
+  }
+
+  /**
+   * Handles a failed record: returns when the message may be deleted (it is in the DLQ), throws
+   * to report a batch item failure (it is retried).
+   */
+  async function handleFailure(
+    record: SQSRecord,
+    identity: EventIdentity | undefined,
+    attempt: number,
+    error: unknown
+  ): Promise<void> {
+    const failureClass = classifyError(error);
+    const reason = describeError(error);
+    const keys = { eventId: identity?.id, source: identity?.source, messageId: record.messageId };
+    if (failureClass === 'retryable' && attempt < config.maxReceiveCount) {
+      const delaySeconds = await backOff(record, attempt);
+      // A concurrent duplicate found the event in progress: the lease holder reports it.
+      if (!(error instanceof IdempotencyAlreadyInProgressError)) {
+        await reportQuietly(identity, 'retrying', attempt, reason);
+      }
+      logger.warn('attempt failed, retrying', { ...keys, attempt, delaySeconds, reason });
+      throw error;
+    }
+    const kind: DeadLetterKind = failureClass === 'permanent' ? 'permanent' : 'exhausted';
+    try {
+      await deadLetter(record, kind, reason, attempt);
+    } catch (sendError) {
+      logger.error('dead-letter send failed, message stays in the source queue', {
+        ...keys,
+        attempt,
+        reason,
+        error: sendError,
+      });
+      if (kind === 'exhausted') {
+        // The receive count is at maxReceiveCount: SQS's redrive policy moves it on the next
+        // receive, so it is dead-lettered either way.
+        await reportQuietly(identity, 'dead_lettered', attempt, `${kind}: ${reason}`);
+      } else {
+        await backOff(record, attempt);
+        await reportQuietly(identity, 'retrying', attempt, describeError(sendError));
+      }
+      throw sendError;
+    }
+    await reportQuietly(identity, 'dead_lettered', attempt, `${kind}: ${reason}`);
+    logger.error('dead-lettered', { ...keys, attempt, kind, reason });
+  }
+
+  async function processRecord(record: SQSRecord, lambdaContext: Context): Promise<void> {
+    const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const invocation: Invocation = { consumer, attempt, logger, lambdaContext, applied: false };
+    // Until the body parses, the ingest's message attributes are the best identity there is.
+    let known: EventIdentity | undefined = identityFromAttributes(record);
+    let identity: EventIdentity;
+    try {
+      const parsed = parseCloudEvent(record.body);
+      known = { id: parsed.id, source: parsed.source };
+      const event = validateEventData(parsed, options.schemas, acceptOtherTypes);
+      await applyOnce(event, invocation);
+      identity = known;
+    } catch (error) {
+      await handleFailure(record, known, attempt, error);
+      return;
+    }
+    // A failed status write fails the record: the retry finds the effect done and reports again.
+    await report(identity, 'succeeded', attempt);
+    logger.info(
+      invocation.applied ? 'event processed' : 'duplicate delivery, effect already applied',
+      {
+        eventId: identity.id,
+        source: identity.source,
+        messageId: record.messageId,
+        attempt,
+      }
+    );
+  }
+
+  async function releaseSkipped(
+    event: SQSEvent,
+    response: SQSBatchResponse,
+    failedByHandler: ReadonlySet<string>
+  ): Promise<void> {
+    const skipped = new Set(
+      response.batchItemFailures
+        .map((failure) => failure.itemIdentifier)
+        .filter((id) => !failedByHandler.has(id))
+    );
+    const entries = event.Records.filter((record) => skipped.has(record.messageId)).map(
+      (record, index) => ({
+        Id: String(index),
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: 0,
+      })
+    );
+    // SQS FIFO returns no message of a group while one of it is in flight, so releasing the
+    // skipped records cannot overtake the failed one: they come back right behind it.
+    for (let start = 0; start < entries.length; start += 10) {
+      try {
+        await runtime.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: config.sourceQueueUrl,
+            Entries: entries.slice(start, start + 10),
+          })
+        );
+      } catch (error) {
+        logger.warn('skipped records not released', { error });
+      }
+    }
+  }
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    // Binds the in-progress lease to this invocation's remaining time.
+    idempotencyConfig.registerLambdaContext(context);
+    logger.addContext(context);
+    const failedByHandler = new Set<string>();
+    const recordHandler = async (record: SQSRecord): Promise<void> => {
+      try {
+        await processRecord(record, context);
+      } catch (error) {
+        failedByHandler.add(record.messageId);
+        throw error;
+      }
+    };
+    if (config.fifo) {
+      const response = await processPartialResponse(
+        event,
+        recordHandler,
+        new SqsFifoPartialProcessorAsync(),
+        // Report item failures even when all fail: each failed message already has its backoff.
+        { context, skipGroupOnError: true, throwOnFullBatchFailure: false }
+      );
+      await releaseSkipped(event, response, failedByHandler);
+      return response;
+    }
+    // One processor per invocation: it holds the batch's state.
+    return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  };
+}
+
+function identityFromAttributes(record: SQSRecord): EventIdentity | undefined {
+  const id = record.messageAttributes?.[MESSAGE_ATTRIBUTES.id]?.stringValue;
+  const source = record.messageAttributes?.[MESSAGE_ATTRIBUTES.source]?.stringValue;
+  return id && source ? { id, source } : undefined;
+}
+
+/**
+ * Counts an attempt of the `testfault` hook in the pipeline table (one item per consumer and
+ * event, expiring with the status records) and returns its number, starting at 1.
+ */
+async function countFaultAttempt(
+  runtime: ConsumerRuntime,
+  consumer: string,
+  event: ConsumerEvent
+): Promise<number> {
+  const { Attributes: attributes } = await runtime.dynamoDb.send(
+    new UpdateItemCommand({
+      TableName: runtime.config.tableName,
+      Key: {
+        [TABLE_KEYS.partitionKey]: {
+          S: `${KEY_PREFIX.testFault}${consumer}#${encodeURIComponent(event.source)}#${event.id}`,
+        },
+      },
+      UpdateExpression: 'ADD attempts :one SET #ttl = :ttl',
+      ExpressionAttributeNames: { '#ttl': TABLE_KEYS.timeToLive },
+      ExpressionAttributeValues: {
+        ':one': { N: '1' },
+        ':ttl': {
+          N: String(Math.floor(runtime.now().getTime() / 1000) + runtime.config.statusTtlSeconds),
+        },
+      },
+      ReturnValues: 'UPDATED_NEW',
+    })
+  );
+  return Number(attributes?.attempts?.N ?? 1);
+}
