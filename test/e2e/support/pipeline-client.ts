@@ -35,7 +35,11 @@ export type TestEvent = Record<string, unknown> & { id: string; source: string; 
 export const E2E_SOURCE = `urn:e2e:${randomUUID()}`;
 
 /** Builds a CloudEvent with a fresh id. */
-export function cloudEvent(type: string, data: unknown, extensions: Record<string, string> = {}): TestEvent {
+export function cloudEvent(
+  type: string,
+  data: unknown,
+  extensions: Record<string, string> = {}
+): TestEvent {
   return {
     specversion: '1.0',
     id: randomUUID(),
@@ -56,7 +60,11 @@ export interface Pipeline {
   readonly documents: DynamoDBDocumentClient;
   readonly testHooks: boolean;
   /** POST /topics/{stream}/events in structured (one event) or batch (an array) mode. */
-  publish(stream: string, events: TestEvent | TestEvent[], headers?: Record<string, string>): Promise<SignedResponse>;
+  publish(
+    stream: string,
+    events: TestEvent | TestEvent[],
+    headers?: Record<string, string>
+  ): Promise<SignedResponse>;
   /** POST /queues/{queue}/messages. */
   send(queue: string, event: TestEvent, headers?: Record<string, string>): Promise<SignedResponse>;
   /** GET /events/{id}?source=…; `undefined` on 404. */
@@ -73,13 +81,35 @@ export async function connectPipeline(): Promise<Pipeline> {
   const outputs = await readOutputs(target.outputsFile, target.target);
   const local = target.target !== 'aws';
   const credentials = local ? { accessKeyId: 'test', secretAccessKey: 'test' } : undefined;
-  const http = new SignedHttpClient({ baseUrl: outputs.apiUrl, region: outputs.region, credentials });
-  const sqs = new SQSClient({ region: outputs.region, credentials, endpoint: target.endpoints?.sqs });
+  const http = new SignedHttpClient({
+    baseUrl: outputs.apiUrl,
+    region: outputs.region,
+    credentials,
+  });
+  const sqs = new SQSClient({
+    region: outputs.region,
+    credentials,
+    endpoint: target.endpoints?.sqs,
+  });
   const documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: outputs.region, credentials, endpoint: target.endpoints?.dynamodb })
+    new DynamoDBClient({
+      region: outputs.region,
+      credentials,
+      endpoint: target.endpoints?.dynamodb,
+    })
   );
-  const post = (path: string, body: unknown, contentType: string, headers: Record<string, string> = {}) =>
-    http.request({ method: 'POST', path, headers: { 'content-type': contentType, ...headers }, body: JSON.stringify(body) });
+  const post = (
+    path: string,
+    body: unknown,
+    contentType: string,
+    headers: Record<string, string> = {}
+  ) =>
+    http.request({
+      method: 'POST',
+      path,
+      headers: { 'content-type': contentType, ...headers },
+      body: JSON.stringify(body),
+    });
   const pipeline: Pipeline = {
     outputs,
     http,
@@ -90,17 +120,21 @@ export async function connectPipeline(): Promise<Pipeline> {
       post(
         `topics/${stream}/events`,
         events,
-        Array.isArray(events) ? 'application/cloudevents-batch+json' : 'application/cloudevents+json',
+        Array.isArray(events)
+          ? 'application/cloudevents-batch+json'
+          : 'application/cloudevents+json',
         headers
       ),
-    send: (queue, event, headers) => post(`queues/${queue}/messages`, event, 'application/cloudevents+json', headers),
+    send: (queue, event, headers) =>
+      post(`queues/${queue}/messages`, event, 'application/cloudevents+json', headers),
     async status(event) {
       const response = await http.request({
         method: 'GET',
         path: `events/${encodeURIComponent(event.id)}?source=${encodeURIComponent(event.source)}`,
       });
       if (response.status === 404) return undefined;
-      if (response.status !== 200) throw new Error(`GET status answered ${response.status}: ${response.text}`);
+      if (response.status !== 200)
+        throw new Error(`GET status answered ${response.status}: ${response.text}`);
       return response.json as EventStatus;
     },
     async waitUntilDone(event, timeoutMs = 60_000) {
@@ -115,7 +149,11 @@ export async function connectPipeline(): Promise<Pipeline> {
     },
     async item(key) {
       const { Item: item } = await documents.send(
-        new GetCommand({ TableName: outputs.tableName, Key: { [TABLE_KEYS.partitionKey]: key }, ConsistentRead: true })
+        new GetCommand({
+          TableName: outputs.tableName,
+          Key: { [TABLE_KEYS.partitionKey]: key },
+          ConsistentRead: true,
+        })
       );
       return item;
     },
@@ -133,7 +171,8 @@ export async function eventually<T>(
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!accept(value)) {
-    if (Date.now() > deadline) throw new Error(`${description}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${description}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
     value = await read();
   }

@@ -9,7 +9,11 @@ const total = { amount: 4200, currency: 'EUR' };
 export const newOrderId = (): string => `o-${randomUUID()}`;
 
 /** `com.example.order.placed`. */
-export const orderPlaced = (orderId = newOrderId(), extensions: Record<string, string> = {}, sku = `sku-${randomUUID()}`): TestEvent =>
+export const orderPlaced = (
+  orderId = newOrderId(),
+  extensions: Record<string, string> = {},
+  sku = `sku-${randomUUID()}`
+): TestEvent =>
   cloudEvent(
     SHOP_EVENT_TYPES.orderPlaced,
     { orderId, customerId: 'c-1', items: [{ sku, quantity: 2 }], total },
@@ -17,16 +21,29 @@ export const orderPlaced = (orderId = newOrderId(), extensions: Record<string, s
   );
 
 /** `com.example.order.paid`. */
-export const orderPaid = (orderId = newOrderId(), extensions: Record<string, string> = {}): TestEvent =>
+export const orderPaid = (
+  orderId = newOrderId(),
+  extensions: Record<string, string> = {}
+): TestEvent =>
   cloudEvent(SHOP_EVENT_TYPES.orderPaid, { orderId, paymentId: `p-${orderId}`, total }, extensions);
 
 /** `com.example.order.cancelled`. */
-export const orderCancelled = (orderId = newOrderId(), extensions: Record<string, string> = {}): TestEvent =>
+export const orderCancelled = (
+  orderId = newOrderId(),
+  extensions: Record<string, string> = {}
+): TestEvent =>
   cloudEvent(SHOP_EVENT_TYPES.orderCancelled, { orderId, reason: 'changed mind' }, extensions);
 
 /** `com.example.order.shipped`. */
-export const orderShipped = (orderId = newOrderId(), extensions: Record<string, string> = {}): TestEvent =>
-  cloudEvent(SHOP_EVENT_TYPES.orderShipped, { orderId, carrier: 'dhl', trackingNumber: 't-1' }, extensions);
+export const orderShipped = (
+  orderId = newOrderId(),
+  extensions: Record<string, string> = {}
+): TestEvent =>
+  cloudEvent(
+    SHOP_EVENT_TYPES.orderShipped,
+    { orderId, carrier: 'dhl', trackingNumber: 't-1' },
+    extensions
+  );
 
 /** `com.example.shipment.tracked`, grouped by order on the FIFO `tracking` stream. */
 export const shipmentTracked = (orderId: string, sequence: number): TestEvent =>
