@@ -1,0 +1,58 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleAssetHash } from '../../../lib/pipeline/bundle-hash.ts';
+import { constructIdFor } from '../../../lib/pipeline/construct-id.ts';
+
+/** A throwaway project with the files a bundle depends on. */
+function projectWith(handler: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'bundle-hash-'));
+  mkdirSync(join(root, 'functions', 'audit'), { recursive: true });
+  writeFileSync(join(root, 'functions', 'audit', 'handler.ts'), handler);
+  writeFileSync(join(root, 'package-lock.json'), '{}');
+  writeFileSync(join(root, 'tsconfig.json'), '{}');
+  return root;
+}
+
+describe('bundleAssetHash', () => {
+  const roots: string[] = [];
+  afterAll(() => {
+    for (const root of roots) {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('is the same for the same sources, entry and options', () => {
+    // Prepare
+    const first = projectWith('export const handler = 1;');
+    const second = projectWith('export const handler = 1;');
+    roots.push(first, second);
+
+    // Act / Assess
+    expect(bundleAssetHash(first, 'functions/audit/handler.ts', { minify: true })).toBe(
+      bundleAssetHash(second, 'functions/audit/handler.ts', { minify: true })
+    );
+  });
+
+  it('changes with the function code, the entry and the bundling options', () => {
+    // Prepare
+    const base = projectWith('export const handler = 1;');
+    const changed = projectWith('export const handler = 2;');
+    roots.push(base, changed);
+    const hash = bundleAssetHash(base, 'functions/audit/handler.ts', { minify: true });
+
+    // Act / Assess
+    expect(bundleAssetHash(changed, 'functions/audit/handler.ts', { minify: true })).not.toBe(hash);
+    expect(bundleAssetHash(base, 'functions/other/handler.ts', { minify: true })).not.toBe(hash);
+    expect(bundleAssetHash(base, 'functions/audit/handler.ts', { minify: false })).not.toBe(hash);
+  });
+});
+
+describe('constructIdFor', () => {
+  it('turns a dashed definition name into a PascalCase construct id', () => {
+    // Act / Assess
+    expect(constructIdFor('order-events')).toBe('OrderEvents');
+    expect(constructIdFor('payments')).toBe('Payments');
+  });
+});
