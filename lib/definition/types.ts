@@ -86,6 +86,13 @@ export interface SubscriberDefinition extends ConsumerDefinition {
   readonly name: string;
   /** Name of the stream it subscribes to. */
   readonly stream: string;
+  /**
+   * Whether the subscriber's queue is FIFO. It must match the stream: SNS delivers a FIFO topic
+   * only to FIFO queues, and a standard topic only to standard queues.
+   *
+   * @default - the stream's `fifo`
+   */
+  readonly fifo?: boolean;
   /** SNS filter policy. @default - every message of the stream */
   readonly filterPolicy?: FilterPolicy;
   /** @default FilterPolicyScope.MESSAGE_ATTRIBUTES */

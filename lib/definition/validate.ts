@@ -78,6 +78,11 @@ export function validateDefinition(definition: PipelineDefinition): void {
         `${field}.stream must name a stream of the definition (given '${subscriber.stream}', streams: ${known})`
       );
     }
+    if (subscriber.fifo !== undefined && subscriber.fifo !== fifo) {
+      fail(
+        `${field}.fifo must match its stream: sns delivers a ${fifo ? 'fifo' : 'standard'} topic only to ${fifo ? 'fifo' : 'standard'} queues (given fifo: ${subscriber.fifo} on ${fifo ? 'fifo' : 'standard'} stream '${subscriber.stream}')`
+      );
+    }
     validateConsumer(field, subscriber, fifo);
     validateFilterPolicy(field, subscriber.filterPolicy, subscriber.filterPolicyScope);
   });

@@ -91,6 +91,15 @@ describe('validateDefinition', () => {
       );
     });
 
+    it('fails if a fifo subscriber is on a standard stream', () => {
+      // Act / Assess
+      expect(() =>
+        validateDefinition(definitionWith({ subscriber: { stream: 'orders', fifo: true } }))
+      ).toThrow(
+        /subscribers\[audit\]\.fifo must match its stream: sns delivers a standard topic only to standard queues \(given fifo: true on standard stream 'orders'\)/
+      );
+    });
+
     it('fails if a subscriber names an unknown stream', () => {
       // Act / Assess
       expect(() => validateDefinition(definitionWith({ subscriber: { stream: 'order' } }))).toThrow(
