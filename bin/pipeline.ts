@@ -1,0 +1,18 @@
+/**
+ * The `pipeline` CLI entry: `start` runs the pipeline locally; `send`, `status` and `dlq` talk
+ * to any target through its outputs file. Run `pipeline --help`.
+ *
+ * Usage: `npm start` or `node --import tsx bin/pipeline.ts <command> [flags]`.
+ */
+import { runCli } from '../lib/cli/main.ts';
+import { startCommand } from '../lib/local/start-command.ts';
+
+runCli(process.argv.slice(2), [startCommand]).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`
+    );
+    process.exit(1);
+  }
+);
