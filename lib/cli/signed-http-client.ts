@@ -76,7 +76,8 @@ export class SignedHttpClient {
         protocol: url.protocol,
         hostname: url.hostname,
         port: url.port ? Number(url.port) : undefined,
-        path: decodeURIComponent(url.pathname),
+        // API Gateway signs the path as sent (already URI-encoded); the signer encodes it again.
+        path: url.pathname,
         query,
         headers,
         body,
