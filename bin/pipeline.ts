@@ -4,10 +4,11 @@
  *
  * Usage: `npm start` or `node --import tsx bin/pipeline.ts <command> [flags]`.
  */
+import { deployCommands } from '../lib/cli/commands/deploy.ts';
 import { runCli } from '../lib/cli/main.ts';
 import { startCommand } from '../lib/local/start-command.ts';
 
-runCli(process.argv.slice(2), [startCommand]).then(
+runCli(process.argv.slice(2), [startCommand, ...deployCommands]).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(

@@ -48,25 +48,30 @@ describe('fan-out with filter policies', () => {
     ['paid', orderPaid, ['audit', 'shipping']],
     ['cancelled', orderCancelled, ['audit', 'inventory']],
     ['shipped', orderShipped, ['audit']],
-  ] as const)('delivers order.%s to exactly the subscribers its filters select', async (name, make, expected) => {
-    // GIVEN an order (placed first when it is to be cancelled: inventory releases what it reserved)
-    const orderId = newOrderId();
-    if (name === 'cancelled') {
-      const placed = orderPlaced(orderId);
-      expect((await pipeline.publish('orders', placed)).status).toBe(202);
-      await pipeline.waitUntilDone(placed);
+  ] as const)(
+    'delivers order.%s to exactly the subscribers its filters select',
+    async (name, make, expected) => {
+      // GIVEN an order (placed first when it is to be cancelled: inventory releases what it reserved)
+      const orderId = newOrderId();
+      if (name === 'cancelled') {
+        const placed = orderPlaced(orderId);
+        expect((await pipeline.publish('orders', placed)).status).toBe(202);
+        await pipeline.waitUntilDone(placed);
+      }
+      const event = make(orderId);
+      // WHEN
+      expect((await pipeline.publish('orders', event)).status).toBe(202);
+      const status = await pipeline.waitUntilDone(event);
+      // THEN every expected subscriber succeeded, and no other subscriber saw it
+      expect(status.subscribers.map((subscriber) => subscriber.name)).toEqual(expected);
+      expect(status.subscribers.every((subscriber) => subscriber.status === 'succeeded')).toBe(
+        true
+      );
+      expect(await pipeline.item(shopKeys.audit(event.source, event.id))).toMatchObject({
+        applications: 1,
+      });
     }
-    const event = make(orderId);
-    // WHEN
-    expect((await pipeline.publish('orders', event)).status).toBe(202);
-    const status = await pipeline.waitUntilDone(event);
-    // THEN every expected subscriber succeeded, and no other subscriber saw it
-    expect(status.subscribers.map((subscriber) => subscriber.name)).toEqual(expected);
-    expect(status.subscribers.every((subscriber) => subscriber.status === 'succeeded')).toBe(true);
-    expect(await pipeline.item(shopKeys.audit(event.source, event.id))).toMatchObject({
-      applications: 1,
-    });
-  });
+  );
 
   it('lands each subscriber’s effect in DynamoDB', async () => {
     // GIVEN an order placed, then paid
@@ -93,7 +98,11 @@ describe('fan-out with filter policies', () => {
 
   it('reports the status of an event whose id and source need URL encoding', async () => {
     // GIVEN an id with a space, a slash and non-ASCII characters (signed as sent, like AWS does)
-    const event = { ...orderPlaced(), id: `order 1/ä ${Date.now()}`, source: 'urn:e2e:shop/eu-west?x=1' };
+    const event = {
+      ...orderPlaced(),
+      id: `order 1/ä ${Date.now()}`,
+      source: 'urn:e2e:shop/eu-west?x=1',
+    };
     // WHEN
     expect((await pipeline.publish('orders', event)).status).toBe(202);
     // THEN
