@@ -3,7 +3,8 @@
  *
  * Context: `stage` (default `dev`, also the API stage), `stackName` (default
  * `EventPipeline-<stage>`), `testHooks` (`false` turns the consumers' test-fault hook off),
- * `nag` (`false` skips the cdk-nag AwsSolutions checks, e.g. for a faster local start).
+ * `nag` (`false` skips the cdk-nag AwsSolutions checks, e.g. for a faster local start),
+ * `dashboard` (`false` leaves out the CloudWatch dashboard, which LocalStack does not deploy).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -17,6 +18,7 @@ new PipelineStack(app, String(app.node.tryGetContext('stackName') ?? `EventPipel
   definition: shopPipeline,
   stageName: stage,
   testHooks: String(app.node.tryGetContext('testHooks') ?? 'true') !== 'false',
+  dashboard: String(app.node.tryGetContext('dashboard') ?? 'true') !== 'false',
 });
 if (String(app.node.tryGetContext('nag') ?? 'true') !== 'false') {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 
 /**
  * Inputs of every function bundle besides the code in `functions/`: dependency versions and
@@ -11,38 +11,51 @@ const BUNDLE_INPUT_FILES = ['package-lock.json', 'tsconfig.json'];
 /** Folder holding all function code, relative to the project root. */
 const FUNCTIONS_DIR = 'functions';
 
-const cache = new Map<string, string>();
+/** The file that makes a folder of `functions/` a function of its own. */
+const HANDLER_FILE = 'handler.ts';
+
+const fileHashes = new Map<string, string>();
 
 /**
- * A fingerprint of everything a function bundle is built from: the files under `functions/`,
- * the lock file and `tsconfig.json`, plus the entry and the bundling options.
+ * A fingerprint of everything one function's bundle is built from: its own folder, the shared
+ * folders of `functions/` (every folder that is not another function's, such as `shared/` and
+ * `shop/`), the lock file and `tsconfig.json`, plus the entry and the bundling options.
  *
  * Given as the asset hash, it lets CDK reuse a bundle already in `cdk.out` instead of running
- * esbuild again (with the default output hash, CDK must bundle to know the hash). Synthesis on
- * an unchanged tree then skips bundling, which the local runtime does on every start.
+ * esbuild again, so synthesis on an unchanged tree skips bundling, and an edit to one handler
+ * rebundles only that function (the local runtime's hot reload relies on this).
  *
- * Invariant: function code imports only from `functions/` and `node_modules`; code imported from
- * anywhere else would not be part of the fingerprint.
+ * Invariant: a function imports only from its own folder, the shared folders and
+ * `node_modules`, never from another function's folder; code imported from elsewhere would not
+ * be part of the fingerprint.
  */
 export function bundleAssetHash(projectRoot: string, entry: string, options: unknown): string {
-  let sources = cache.get(projectRoot);
-  if (sources === undefined) {
-    const hash = createHash('sha256');
-    const files = [
-      ...listFiles(join(projectRoot, FUNCTIONS_DIR)),
-      ...BUNDLE_INPUT_FILES.map((file) => join(projectRoot, file)),
-    ];
-    for (const file of files) {
-      hash.update(relative(projectRoot, file)).update('\0').update(readFileSync(file)).update('\0');
-    }
-    sources = hash.digest('hex');
-    cache.set(projectRoot, sources);
+  const functionsDir = join(projectRoot, FUNCTIONS_DIR);
+  const ownFolder = join(projectRoot, dirname(entry));
+  const otherFunctionFolders = readdirSync(functionsDir, { withFileTypes: true })
+    .filter((folder) => folder.isDirectory())
+    .map((folder) => join(functionsDir, folder.name))
+    .filter((folder) => folder !== ownFolder && existsSync(join(folder, HANDLER_FILE)));
+  const isOtherFunction = (file: string) =>
+    otherFunctionFolders.some((folder) => file.startsWith(folder + sep));
+  const files = [
+    ...listFiles(functionsDir).filter((file) => !isOtherFunction(file)),
+    ...BUNDLE_INPUT_FILES.map((file) => join(projectRoot, file)).filter((file) => existsSync(file)),
+  ];
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(relative(projectRoot, file)).update('\0').update(hashOf(file)).update('\0');
   }
-  return createHash('sha256')
-    .update(sources)
-    .update(entry)
-    .update(JSON.stringify(options))
-    .digest('hex');
+  return hash.update(entry).update('\0').update(JSON.stringify(options)).digest('hex');
+}
+
+function hashOf(file: string): string {
+  let digest = fileHashes.get(file);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(readFileSync(file)).digest('hex');
+    fileHashes.set(file, digest);
+  }
+  return digest;
 }
 
 function listFiles(dir: string): string[] {

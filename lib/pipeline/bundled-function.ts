@@ -1,8 +1,7 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
@@ -11,35 +10,11 @@ import {
   DEFAULT_MEMORY_SIZE_MB,
   DEFAULT_REMOVAL_POLICY,
 } from '../defaults.ts';
-import { bundleAssetHash } from './bundle-hash.ts';
 import { addEnvironmentSizeValidation } from './environment-size.ts';
+import { bundledCode } from './esbuild-bundling.ts';
 
 /** The project root: `entry` paths of the definition are relative to it. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
-
-/**
- * esbuild banner giving the ESM bundle a `require`, so that CommonJS dependencies bundled into
- * it (parts of the AWS SDK and Powertools) can still `require` Node built-ins.
- */
-const ESM_REQUIRE_SHIM =
-  "import { createRequire as __pipelineCreateRequire } from 'node:module'; const require = __pipelineCreateRequire(import.meta.url);";
-
-/**
- * How every function is bundled: ESM for Node.js 24, minified with source maps, AWS SDK
- * included, by the local esbuild.
- */
-const BUNDLING = {
-  format: OutputFormat.ESM,
-  target: 'node24',
-  mainFields: ['module', 'main'],
-  banner: ESM_REQUIRE_SHIM,
-  externalModules: [],
-  minify: true,
-  keepNames: true,
-  sourceMap: true,
-  sourcesContent: false,
-  forceDockerBundling: false,
-} satisfies BundlingOptions;
 
 /** Props of {@link BundledFunction}. */
 export interface BundledFunctionProps {
@@ -55,13 +30,14 @@ export interface BundledFunctionProps {
   readonly removalPolicy?: RemovalPolicy;
   /** @default DEFAULT_LOG_RETENTION */
   readonly logRetention?: RetentionDays;
-  /** Directory that `entry` and the lock file are relative to. @default PROJECT_ROOT */
+  /** Directory that `entry` is relative to. @default PROJECT_ROOT */
   readonly projectRoot?: string;
 }
 
 /**
- * A TypeScript handler bundled locally by esbuild (no Docker) into a Node.js 24 arm64 function,
- * with its own log group and an execution role that can write only to that log group.
+ * A TypeScript handler bundled locally by esbuild (no Docker, see {@link bundledCode}) into a
+ * Node.js 24 arm64 function, with its own log group and an execution role that can write only to
+ * that log group.
  *
  * Bundles are **ESM** (`index.mjs`): the sources are ESM (`"type": "module"`), ESM lets esbuild
  * tree-shake the AWS SDK and Powertools through their `module` entry points, allows top-level
@@ -74,7 +50,7 @@ export interface BundledFunctionProps {
  */
 export class BundledFunction extends Construct {
   /** The function. */
-  public readonly function: NodejsFunction;
+  public readonly function: LambdaFunction;
   /** Its log group. */
   public readonly logGroup: LogGroup;
   /** Its execution role. */
@@ -92,11 +68,9 @@ export class BundledFunction extends Construct {
       description: `Execution role of ${props.entry}`,
     });
     this.logGroup.grantWrite(this.role);
-    this.function = new NodejsFunction(this, 'Resource', {
-      entry: join(projectRoot, props.entry),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+    this.function = new LambdaFunction(this, 'Resource', {
+      code: bundledCode(projectRoot, props.entry),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       timeout: props.timeout ?? DEFAULT_FUNCTION_TIMEOUT,
@@ -107,10 +81,6 @@ export class BundledFunction extends Construct {
         // Stack traces point into the TypeScript sources rather than the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
-      },
-      bundling: {
-        ...BUNDLING,
-        assetHash: bundleAssetHash(projectRoot, props.entry, BUNDLING),
       },
     });
     addEnvironmentSizeValidation(this.function);

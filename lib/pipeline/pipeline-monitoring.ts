@@ -38,6 +38,13 @@ export interface PipelineMonitoringProps {
   readonly api: RestApi;
   /** @default DEFAULT_OLDEST_MESSAGE_AGE_ALARM_THRESHOLD */
   readonly oldestMessageAgeThreshold?: Duration;
+  /**
+   * Create the CloudWatch dashboard. LocalStack deploys no `AWS::CloudWatch::Dashboard` (on any
+   * plan), so `npm run deploy:localstack` turns it off.
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }
 
 /** The alarms of one consumer. */
@@ -60,8 +67,8 @@ export class PipelineMonitoring extends Construct {
   public readonly consumerAlarms: ReadonlyMap<string, ConsumerAlarms>;
   /** The ingest API returned server errors. */
   public readonly apiServerErrors: Alarm;
-  /** The dashboard. */
-  public readonly dashboard: Dashboard;
+  /** The dashboard, unless turned off. */
+  public readonly dashboard?: Dashboard;
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
@@ -139,6 +146,7 @@ export class PipelineMonitoring extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    if (props.dashboard === false) return;
     this.dashboard = new Dashboard(this, 'Resource', {
       widgets: [
         [

@@ -46,6 +46,8 @@ export interface PipelineStackProps extends StackProps {
   readonly statusTtl?: Duration;
   /** Largest ingest request body, in bytes. @default DEFAULT_MAX_REQUEST_BYTES */
   readonly maxRequestBytes?: number;
+  /** Create the CloudWatch dashboard (LocalStack deploys none). @default true */
+  readonly dashboard?: boolean;
   /** @default DEFAULT_OLDEST_MESSAGE_AGE_ALARM_THRESHOLD */
   readonly oldestMessageAgeAlarmThreshold?: Duration;
   /**
@@ -173,6 +175,7 @@ export class PipelineStack extends Stack {
       })),
       api: this.ingest.api,
       oldestMessageAgeThreshold: props.oldestMessageAgeAlarmThreshold,
+      dashboard: props.dashboard,
     });
 
     new CfnOutput(this, OUTPUT_KEYS.apiUrl, {

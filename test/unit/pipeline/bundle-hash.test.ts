@@ -49,6 +49,37 @@ describe('bundleAssetHash', () => {
   });
 });
 
+describe('bundleAssetHash per function', () => {
+  it('changes with shared code, not with another function’s code', () => {
+    // Prepare: two functions and a shared folder
+    const root = mkdtempSync(join(tmpdir(), 'bundle-hash-'));
+    for (const folder of ['audit', 'payments', 'shared']) {
+      mkdirSync(join(root, 'functions', folder), { recursive: true });
+    }
+    writeFileSync(join(root, 'functions', 'audit', 'handler.ts'), 'export const a = 1;');
+    writeFileSync(join(root, 'functions', 'payments', 'handler.ts'), 'export const p = 1;');
+    writeFileSync(join(root, 'functions', 'shared', 'util.ts'), 'export const u = 1;');
+    writeFileSync(join(root, 'package-lock.json'), '{}');
+    const hashes = () => [
+      bundleAssetHash(root, 'functions/audit/handler.ts', {}),
+      bundleAssetHash(root, 'functions/payments/handler.ts', {}),
+    ];
+    const [audit, payments] = hashes();
+
+    // Act: edit payments in a new file (the per-file cache keys on the path), then shared code
+    writeFileSync(join(root, 'functions', 'payments', 'core.ts'), 'export const c = 2;');
+    const [auditAfterPaymentsEdit, paymentsAfterEdit] = hashes();
+    writeFileSync(join(root, 'functions', 'shared', 'more.ts'), 'export const m = 1;');
+    const [auditAfterSharedEdit] = hashes();
+
+    // Assess
+    expect(auditAfterPaymentsEdit).toBe(audit);
+    expect(paymentsAfterEdit).not.toBe(payments);
+    expect(auditAfterSharedEdit).not.toBe(audit);
+    rmSync(root, { recursive: true, force: true });
+  });
+});
+
 describe('constructIdFor', () => {
   it('turns a dashed definition name into a PascalCase construct id', () => {
     // Act / Assess
