@@ -16,6 +16,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           // One pipeline for the whole suite: the local runtime (default) or a deployed target.
           globalSetup: ['test/e2e/support/global-setup.ts'],
+          // Files share one pipeline and some read or redrive the same dead-letter queues.
+          fileParallelism: false,
           testTimeout: 90_000,
         },
       },

@@ -158,6 +158,6 @@ export const OUTPUT_KEYS = {
   tableName: 'TableName',
   /** Region of the deployment. */
   region: 'Region',
-  /** JSON map of consumer name → { queueUrl, deadLetterQueueUrl, functionName }. */
+  /** JSON map of consumer name → { queueUrl, deadLetterQueueUrl, functionName, logGroupName }. */
   consumers: 'Consumers',
 } as const;

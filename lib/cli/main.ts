@@ -4,6 +4,7 @@ import { type Command, type CommandIo, GLOBAL_HELP, GLOBAL_OPTIONS } from './com
 import { dlqListCommand, dlqPeekCommand, dlqRedriveCommand } from './commands/dlq.ts';
 import { sendCommand } from './commands/send.ts';
 import { statusCommand } from './commands/status.ts';
+import { tailCommand } from './commands/tail.ts';
 
 /** Every subcommand, in the order `pipeline --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -12,6 +13,7 @@ export const COMMANDS: readonly Command[] = [
   dlqListCommand,
   dlqPeekCommand,
   dlqRedriveCommand,
+  tailCommand,
 ];
 
 function usage(commands: readonly Command[]): string {

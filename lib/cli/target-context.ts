@@ -27,12 +27,15 @@ export interface TargetFlags {
 /** Where the local runtime says its emulators listen: `.state/runtime.json`. */
 export const RUNTIME_STATE_FILE = join('.state', 'runtime.json');
 
+/** Where the local runtime journals its deliveries (JSON lines) for `pipeline tail`. */
+export const DELIVERY_JOURNAL_FILE = join('.state', 'deliveries.jsonl');
+
 /** What the local runtime writes to {@link RUNTIME_STATE_FILE} while it runs. */
 export interface RuntimeState {
   readonly pid: number;
   readonly endpoints: { readonly sqs: string; readonly sns: string; readonly dynamodb: string };
-  /** Server-sent events stream of deliveries, for `pipeline tail`. */
-  readonly logUrl?: string;
+  /** Absolute path of the delivery journal, for `pipeline tail`. */
+  readonly deliveriesFile?: string;
 }
 
 /** A resolved target: its outputs and clients for it. */
@@ -42,13 +45,21 @@ export interface TargetContext {
   readonly http: SignedHttpClient;
   readonly sqs: SQSClient;
   readonly runtime?: RuntimeState;
+  /** The AWS endpoint override in force, if any (LocalStack, the local emulators). */
+  readonly endpoint?: string;
+  /** Credentials for SDK clients; absent on AWS (the standard credential chain). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-/** Reads the local runtime's state file, if the runtime is running. */
+/**
+ * Reads the local runtime's state file, if the runtime is running: `PIPELINE_RUNTIME_STATE` when
+ * set (a runtime started with another state file, as the e2e suite does), else
+ * {@link RUNTIME_STATE_FILE}.
+ */
 export function readRuntimeState(root = process.cwd()): RuntimeState | undefined {
-  const file = join(root, RUNTIME_STATE_FILE);
+  const file = process.env.PIPELINE_RUNTIME_STATE ?? join(root, RUNTIME_STATE_FILE);
   if (!existsSync(file)) return undefined;
   try {
     const state = JSON.parse(readFileSync(file, 'utf8')) as RuntimeState;
@@ -94,6 +105,8 @@ export async function resolveTarget(flags: TargetFlags): Promise<TargetContext> 
     target,
     outputs,
     runtime,
+    endpoint,
+    credentials,
     http: new SignedHttpClient({ baseUrl: outputs.apiUrl, region: outputs.region, credentials }),
     sqs: new SQSClient({ region: outputs.region, credentials, ...(endpoint ? { endpoint } : {}) }),
   };

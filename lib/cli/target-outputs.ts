@@ -13,6 +13,8 @@ export interface ConsumerOutputs {
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly functionName: string;
+  /** The function's log group (where `pipeline tail` reads on AWS and LocalStack). */
+  readonly logGroupName?: string;
 }
 
 /** What the CLI and the e2e tests need to know about a deployed pipeline. */

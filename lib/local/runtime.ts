@@ -12,8 +12,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../../functions/shared/contract.ts';
-import { RUNTIME_STATE_FILE, type RuntimeState } from '../cli/target-context.ts';
+import {
+  DELIVERY_JOURNAL_FILE,
+  RUNTIME_STATE_FILE,
+  type RuntimeState,
+} from '../cli/target-context.ts';
 import { readAssembly } from './assembly.ts';
+import { DeliveryJournal, deliveryEntries } from './delivery-journal.ts';
 import {
   type DynamoDbEngine,
   LOOPBACK,
@@ -73,6 +78,12 @@ export interface LocalRuntimeProps {
    * @default RUNTIME_STATE_FILE
    */
   readonly stateFile?: string;
+  /**
+   * File of JSON lines, one per delivery, that `pipeline tail` follows; relative to the project.
+   *
+   * @default DELIVERY_JOURNAL_FILE
+   */
+  readonly journalFile?: string;
   /** Context passed to the synth. @default LOCAL_SYNTH_CONTEXT */
   readonly context?: Readonly<Record<string, string>>;
   /** Receives every line the runtime prints (summary, handler logs, deliveries). @default console.log */
@@ -114,6 +125,7 @@ const defaults = {
   outdir: 'cdk.out',
   outputsFile: LOCAL_OUTPUTS_FILE,
   stateFile: RUNTIME_STATE_FILE,
+  journalFile: DELIVERY_JOURNAL_FILE,
   context: LOCAL_SYNTH_CONTEXT,
   log: (line: string) => console.log(line),
 };
@@ -168,6 +180,7 @@ export class LocalRuntime {
   private stopping?: Promise<void>;
   private currentSummary?: RuntimeSummary;
   private stateWritten = false;
+  private journal?: DeliveryJournal;
   private readonly aborts = new AbortController();
 
   private constructor(options: RuntimeOptions) {
@@ -198,6 +211,7 @@ export class LocalRuntime {
     await this.reloading?.catch(() => undefined);
     await Promise.allSettled([...this.pollers.values()].map(({ poller }) => poller.stop()));
     this.pollers.clear();
+    await this.journal?.close();
     await this.server?.close();
     await Promise.allSettled([...this.hosts.values()].map((host) => host.close()));
     this.hosts.clear();
@@ -222,6 +236,7 @@ export class LocalRuntime {
         this.options.persistDir && resolve(this.options.projectDir, this.options.persistDir),
     });
     const endpoints = this.emulators.endpoints;
+    this.journal = new DeliveryJournal(resolve(this.options.projectDir, this.options.journalFile));
     const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
     this.clients = {
       sqs: new SQSClient({ ...config, endpoint: endpoints.sqs }),
@@ -265,7 +280,11 @@ export class LocalRuntime {
   }
 
   private async writeState(endpoints: LocalEmulators['endpoints']): Promise<void> {
-    const state: RuntimeState = { pid: process.pid, endpoints };
+    const state: RuntimeState = {
+      pid: process.pid,
+      endpoints,
+      deliveriesFile: this.journal?.path,
+    };
     await mkdir(dirname(this.statePath), { recursive: true });
     await writeFile(this.statePath, `${JSON.stringify(state, null, 2)}\n`);
     this.stateWritten = true;
@@ -353,6 +372,7 @@ export class LocalRuntime {
         log: this.log,
         onBatch: (report) => {
           for (const line of formatDeliveries(subscriber, report)) this.log(line);
+          this.journal?.append(deliveryEntries(subscriber, report));
         },
       });
       poller.start();

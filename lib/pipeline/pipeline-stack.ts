@@ -188,7 +188,7 @@ export class PipelineStack extends Stack {
     });
     new CfnOutput(this, OUTPUT_KEYS.region, { description: 'Region', value: Aws.REGION });
     new CfnOutput(this, OUTPUT_KEYS.consumers, {
-      description: 'Consumer name → { queueUrl, deadLetterQueueUrl, functionName }',
+      description: 'Consumer name → { queueUrl, deadLetterQueueUrl, functionName, logGroupName }',
       value: this.toJsonString(
         Object.fromEntries(
           consumers.map(({ name, queue, consumer }) => [
@@ -197,6 +197,7 @@ export class PipelineStack extends Stack {
               queueUrl: queue.queue.queueUrl,
               deadLetterQueueUrl: queue.deadLetterQueue.queueUrl,
               functionName: consumer.handler.function.functionName,
+              logGroupName: consumer.handler.logGroup.logGroupName,
             },
           ])
         )

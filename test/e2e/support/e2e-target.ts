@@ -12,6 +12,8 @@ export interface E2eTarget {
   readonly outputsFile: string;
   /** AWS endpoint for SQS and DynamoDB SDK calls; absent on AWS (the SDK's default endpoints). */
   readonly endpoints?: { readonly sqs: string; readonly dynamodb: string };
+  /** The local runtime's state file (local target only), for the CLI's `PIPELINE_RUNTIME_STATE`. */
+  readonly runtimeStateFile?: string;
   /** Whether the consumers honour the `testfault` extension (every target of this app does). */
   readonly testHooks: boolean;
 }

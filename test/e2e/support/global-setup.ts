@@ -33,6 +33,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const runtime = await LocalRuntime.start({
     watch: false,
     outputsFile,
+    stateFile: join(scratch, 'runtime.json'),
+    journalFile: join(scratch, 'deliveries.jsonl'),
     log: (line) => {
       logs.push(line);
       if (process.env.E2E_VERBOSE) console.log(line);
@@ -42,6 +44,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     target,
     outputsFile,
     endpoints: { sqs: runtime.summary.endpoints.sqs, dynamodb: runtime.summary.endpoints.dynamodb },
+    runtimeStateFile: join(scratch, 'runtime.json'),
     testHooks: true,
   });
   return async () => {

@@ -374,6 +374,7 @@ describe('PipelineStack built from the shop definition', () => {
       queueUrl: `<Ref:${logicalIdOf(inventory?.queue.queue as never)}>`,
       deadLetterQueueUrl: `<Ref:${logicalIdOf(inventory?.queue.deadLetterQueue as never)}>`,
       functionName: `<Ref:${logicalIdOf(inventory?.consumer.handler.function as never)}>`,
+      logGroupName: `<Ref:${logicalIdOf(inventory?.consumer.handler.logGroup as never)}>`,
     });
   });
 });
