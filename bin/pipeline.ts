@@ -2,7 +2,7 @@
  * The `pipeline` CLI entry: `start` runs the pipeline locally; `send`, `status` and `dlq` talk
  * to any target through its outputs file. Run `pipeline --help`.
  *
- * Usage: `npm start` or `node --import tsx bin/pipeline.ts <command> [flags]`.
+ * Usage: `npx pipeline <command> [flags]` (through bin/pipeline.mjs), or `npm start`.
  */
 import { deployCommands } from '../lib/cli/commands/deploy.ts';
 import { runCli } from '../lib/cli/main.ts';

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * Launcher of the `pipeline` CLI (`npx pipeline …`): runs bin/pipeline.ts through tsx, on the
+ * Node.js 24 pinned in devDependencies when the Node.js that started it is too old for the local
+ * emulators (fauxqs needs 22.5 or newer for node:sqlite).
+ *
+ * Plain JavaScript with a shebang on purpose: a package `bin` must be directly executable, or a
+ * shell would try to run it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const self = fileURLToPath(import.meta.url);
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 5)) {
+  const pinned = join(dirname(self), '..', 'node_modules', 'node', 'bin', 'node');
+  if (!existsSync(pinned)) {
+    console.error(
+      `error: pipeline needs Node.js 22.5 or newer (this is ${process.version}): run \`npm ci\`, which installs the pinned Node.js 24`
+    );
+    process.exit(4);
+  }
+  const child = spawnSync(pinned, [self, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
+const { register } = await import('tsx/esm/api');
+register();
+await import('./pipeline.ts');
