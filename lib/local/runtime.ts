@@ -236,7 +236,6 @@ export class LocalRuntime {
         this.options.persistDir && resolve(this.options.projectDir, this.options.persistDir),
     });
     const endpoints = this.emulators.endpoints;
-    this.journal = new DeliveryJournal(resolve(this.options.projectDir, this.options.journalFile));
     const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
     this.clients = {
       sqs: new SQSClient({ ...config, endpoint: endpoints.sqs }),
@@ -253,6 +252,9 @@ export class LocalRuntime {
     const stacks = provisioned.map((result) => result.stack);
     await this.applyFunctions(stacks);
     await this.applyApis(stacks);
+    // Only once the API port is ours: a second runtime that fails to start must not truncate
+    // the journal of the one already running.
+    this.journal = new DeliveryJournal(resolve(this.options.projectDir, this.options.journalFile));
     this.applyMappings(stacks);
     const outputsFile = resolve(this.options.projectDir, this.options.outputsFile);
     const apiBaseUrl = `http://${LOOPBACK}:${this.apiPort}/`;
