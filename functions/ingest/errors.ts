@@ -3,6 +3,7 @@ import {
   IdempotencyValidationError,
 } from '@aws-lambda-powertools/idempotency';
 import {
+  BatchTooLargeError,
   InvalidCloudEventError,
   MalformedBodyError,
   UnsupportedContentTypeError,
@@ -11,6 +12,7 @@ import {
   BadRequestError,
   ConflictError,
   HttpError,
+  PayloadTooLargeError,
   UnprocessableContentError,
   UnsupportedMediaTypeError,
 } from '../shared/http/http-errors.ts';
@@ -95,6 +97,11 @@ export function toHttpError(error: unknown, context: ErrorContext = {}): HttpErr
   if (error instanceof HttpError) return error;
   if (error instanceof UnsupportedContentTypeError) {
     return new UnsupportedMediaTypeError(error.message, { cause: error });
+  }
+  if (error instanceof BatchTooLargeError) {
+    return new PayloadTooLargeError('batch-too-large', 'Batch too large', error.message, {
+      cause: error,
+    });
   }
   if (error instanceof MalformedBodyError) {
     return new BadRequestError('malformed-body', 'Malformed request body', error.message, {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ConflictError, NotFoundError } from '../shared/http/http-errors.ts';
 import type { EventStatusView, IDeliveryStatusStore } from '../shared/status/delivery-status.ts';
+import { MAX_IDENTITY_BYTES } from './plan.ts';
 import { statusUrl } from './request.ts';
 
 /** One subscriber's delivery in the `GET /events/{id}` response. */
@@ -42,7 +43,12 @@ export async function readEventStatus(
   request: APIGatewayProxyEvent
 ): Promise<EventStatusBody> {
   const source = request.queryStringParameters?.source || undefined;
-  const views = await store.getStatus(id, source);
+  // The ingest accepts no id or source over the limit, and an id over it is no valid table key
+  // (DynamoDB refuses a partition key over 2048 bytes): such an event is unknown.
+  const tooLong = [id, source ?? ''].some(
+    (value) => Buffer.byteLength(value, 'utf8') > MAX_IDENTITY_BYTES
+  );
+  const views = tooLong ? [] : await store.getStatus(id, source);
   const [view, ...others] = views;
   if (view === undefined) {
     throw new NotFoundError(

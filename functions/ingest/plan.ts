@@ -20,6 +20,14 @@ import type { Destination } from './destinations.ts';
 /** The largest message SNS and SQS accept (body plus attributes), in bytes: 256 KiB. */
 export const MAX_MESSAGE_BYTES = 262_144;
 
+/**
+ * Longest `id` and longest `source`, in UTF-8 bytes. Both end up in DynamoDB partition keys
+ * (2048 bytes at most): the delivery status `event#<id>` and consumers' effects keyed by source
+ * and id (the shop's audit entry `shop#audit#<URI-encoded source>#<id>`, where encoding can
+ * triple the source). An event over them would be accepted and then dead-lettered.
+ */
+export const MAX_IDENTITY_BYTES = 500;
+
 /** One event, ready to publish. */
 export interface OutboundMessage {
   /** Position of the event in the request. */
@@ -61,6 +69,18 @@ export function planMessages(
   const messages: OutboundMessage[] = [];
 
   events.forEach(({ event, structured }, index) => {
+    const oversized = (['id', 'source'] as const).filter(
+      (name) => Buffer.byteLength(event[name], 'utf8') > MAX_IDENTITY_BYTES
+    );
+    if (oversized.length > 0) {
+      for (const name of oversized) {
+        issues.push({
+          ...locateAttribute(mode, index, name),
+          detail: `${mode === 'batch' ? `entry ${index}: ` : ''}attribute '${name}' is ${Buffer.byteLength(event[name], 'utf8')} bytes, over the limit of ${MAX_IDENTITY_BYTES} bytes`,
+        });
+      }
+      return;
+    }
     const identity = JSON.stringify([event.source, event.id]);
     const first = seen.get(identity);
     if (first !== undefined) {

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BatchReport } from './sqs-poller.ts';
 
@@ -48,21 +48,25 @@ export function deliveryEntries(
  * another process. Started empty on every start of the runtime.
  */
 export class DeliveryJournal {
-  private readonly stream: WriteStream;
+  private fd: number | undefined;
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
-    this.stream = createWriteStream(path, { flags: 'w' });
+    this.fd = openSync(path, 'w');
   }
 
-  /** Appends entries. */
+  /**
+   * Appends entries. The write is synchronous (one small write per batch), so a reader that saw
+   * the delivery's log line finds it in the journal too.
+   */
   append(entries: readonly DeliveryEntry[]): void {
-    if (entries.length === 0) return;
-    this.stream.write(entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
+    if (entries.length === 0 || this.fd === undefined) return;
+    writeSync(this.fd, entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
   }
 
-  /** Flushes and closes the file. */
-  close(): Promise<void> {
-    return new Promise((resolve) => this.stream.end(resolve));
+  /** Closes the file; later appends are dropped. */
+  async close(): Promise<void> {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }

@@ -10,6 +10,13 @@ import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import {
+  type ApiCallCounter,
+  actionFromForm,
+  classifyDynamoDbCall,
+  operationFromTarget,
+  serviceFromTarget,
+} from './api-call-counter.ts';
 
 /** Which DynamoDB emulator to run. */
 export type DynamoDbEngine = 'dynalite' | 'local';
@@ -41,6 +48,8 @@ export interface LocalEmulatorsProps {
    * @default - everything in memory
    */
   readonly persistDir?: string;
+  /** Counts the SNS, SQS and DynamoDB calls served (when counting is on). @default - none */
+  readonly counter?: ApiCallCounter;
 }
 
 /** Endpoints of running emulators. */
@@ -96,7 +105,8 @@ export async function startLocalEmulators(
   try {
     const messaging = await startFauxqsOnLoopback(
       messagingPort,
-      options.persistDir && join(options.persistDir, 'fauxqs')
+      options.persistDir && join(options.persistDir, 'fauxqs'),
+      options.counter
     );
     started.push(messaging);
     const dynamo =
@@ -107,7 +117,8 @@ export async function startLocalEmulators(
           )
         : await startDynalite(
             dynamoDbPort,
-            options.persistDir && join(options.persistDir, 'dynalite')
+            options.persistDir && join(options.persistDir, 'dynalite'),
+            options.counter
           );
     started.push(dynamo);
     if (options.persistDir) {
@@ -133,6 +144,87 @@ export async function startLocalEmulators(
   }
 }
 
+/**
+ * Counts fauxqs's SQS (JSON protocol, `X-Amz-Target`) and SNS (query protocol, `Action=`) calls
+ * once their response is ready, with request and response sizes for the 64 KB billing chunks.
+ * Added before the app listens; a boolean check per request while counting is off.
+ */
+function countFauxqsCalls(
+  app: {
+    addHook(
+      name: 'onSend',
+      hook: (
+        request: { headers: Record<string, unknown>; body?: unknown },
+        reply: unknown,
+        payload: unknown,
+        done: (error?: Error | null, payload?: unknown) => void
+      ) => void
+    ): unknown;
+  },
+  counter: ApiCallCounter
+): void {
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    if (counter.enabled) {
+      const target = request.headers['x-amz-target'];
+      const body = request.body as Record<string, unknown> | string | undefined;
+      const jsonTarget = typeof target === 'string' ? target : undefined;
+      const service =
+        serviceFromTarget(jsonTarget) ??
+        (typeof body === 'object' && typeof body?.Action === 'string' ? 'sns' : undefined);
+      const operation =
+        operationFromTarget(jsonTarget) ??
+        (typeof body === 'object' && typeof body?.Action === 'string'
+          ? body.Action
+          : typeof body === 'string'
+            ? actionFromForm(body)
+            : undefined);
+      if (service && operation) {
+        counter.countAws(service, billedOperation(operation, body, payload), {
+          requestBytes: Number(request.headers['content-length'] ?? 0),
+          responseBytes:
+            typeof payload === 'string' || Buffer.isBuffer(payload) ? payload.length : 0,
+        });
+      }
+    }
+    done(null, payload);
+  });
+}
+
+/**
+ * The operation as billed: FIFO queues and topics have their own prices (`SendMessage [fifo]`),
+ * and a receive that returned nothing is told apart (`ReceiveMessage [empty]`).
+ */
+function billedOperation(operation: string, body: unknown, payload: unknown): string {
+  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const address = fields.QueueUrl ?? fields.TopicArn;
+  const fifo = typeof address === 'string' && address.endsWith('.fifo') ? ' [fifo]' : '';
+  const empty =
+    operation === 'ReceiveMessage' &&
+    !(typeof payload === 'string' ? payload : String(payload ?? '')).includes('"Messages"')
+      ? ' [empty]'
+      : '';
+  return `${operation}${fifo}${empty}`;
+}
+
+/**
+ * Counts dynalite's calls by operation and key class, with their request units. The listener
+ * runs before dynalite's own, which reads the body with `data` events too.
+ */
+function countDynamoDbCalls(server: Server, counter: ApiCallCounter): void {
+  server.prependListener('request', (request) => {
+    if (!counter.enabled) return;
+    const operation = operationFromTarget(request.headers['x-amz-target'] as string | undefined);
+    if (!operation) return;
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const call = classifyDynamoDbCall(operation, body.toString('utf8'));
+      counter.countAws('dynamodb', call.label, { requestBytes: body.length }, call);
+    });
+  });
+}
+
 async function stopAll(started: readonly Stoppable[]): Promise<void> {
   await Promise.allSettled([...started].reverse().map((emulator) => emulator.stop()));
 }
@@ -145,7 +237,11 @@ async function stopAll(started: readonly Stoppable[]): Promise<void> {
  * listens on loopback. The stores and the SQLite persistence manager are not exported by the
  * package: they are loaded from its files (fauxqs is pinned to an exact version for this).
  */
-async function startFauxqsOnLoopback(port: number, dataDir?: string): Promise<Stoppable> {
+async function startFauxqsOnLoopback(
+  port: number,
+  dataDir?: string,
+  counter?: ApiCallCounter
+): Promise<Stoppable> {
   // Imported on use: fauxqs needs Node.js 22+ (node:sqlite), and modules that only read
   // constants from here (the CLI) must load on any Node.js.
   const { buildApp } = await import('fauxqs');
@@ -176,6 +272,7 @@ async function startFauxqsOnLoopback(port: number, dataDir?: string): Promise<St
   }
   const app = buildApp({ logger: false, stores: { sqsStore, snsStore, s3Store } });
   if (closePersistence) app.addHook('preClose', closePersistence);
+  if (counter) countFauxqsCalls(app, counter);
   try {
     await app.listen({ port, host: LOOPBACK });
   } catch (error) {
@@ -188,7 +285,11 @@ async function startFauxqsOnLoopback(port: number, dataDir?: string): Promise<St
   return { port: (app.server.address() as AddressInfo).port, stop: () => app.close() };
 }
 
-async function startDynalite(port: number, path?: string): Promise<Stoppable> {
+async function startDynalite(
+  port: number,
+  path?: string,
+  counter?: ApiCallCounter
+): Promise<Stoppable> {
   if (path) mkdirSync(path, { recursive: true });
   const { default: dynalite } = await import('dynalite');
   const server: Server = dynalite({
@@ -197,6 +298,7 @@ async function startDynalite(port: number, path?: string): Promise<Stoppable> {
     updateTableMs: 0,
     ...(path ? { path } : {}),
   });
+  if (counter) countDynamoDbCalls(server, counter);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) =>
       reject(

@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import type { ApiCallCounter } from './api-call-counter.ts';
 import { lambdaContextFields } from './lambda-context.ts';
 import type { InvokeMessage, SerializedError, WorkerInit, WorkerMessage } from './lambda-worker.ts';
 import type { LocalFunction } from './model.ts';
@@ -60,6 +61,8 @@ export interface FunctionHostOptions {
    * @default DEFAULT_FUNCTION_CONCURRENCY when the function has no reserved concurrency
    */
   readonly maxConcurrency?: number;
+  /** Counts invocations and their duration (when counting is on). @default - none */
+  readonly apiCallCounter?: ApiCallCounter;
 }
 
 /** The outcome of one invocation. */
@@ -162,7 +165,18 @@ export class FunctionHost {
       return fail(toSerializedError(error));
     }
     try {
+      const counter = this.#options.apiCallCounter;
+      const runStarted = counter?.enabled ? performance.now() : 0;
       const outcome = await this.#run(payload);
+      if (counter?.enabled && runStarted > 0) {
+        const records = (event as { Records?: unknown } | null)?.Records;
+        counter.countInvocation(
+          this.#fn.functionName,
+          this.#fn.memorySizeMb,
+          performance.now() - runStarted,
+          Array.isArray(records) ? records.length : 0
+        );
+      }
       if (!outcome.ok) return fail(outcome.error, outcome.timedOut);
       if (Buffer.byteLength(outcome.result) > MAX_PAYLOAD_BYTES) {
         return fail({

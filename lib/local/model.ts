@@ -72,6 +72,33 @@ export interface LocalRestApi {
   readonly stageName: string;
   /** Routes of the API. */
   readonly routes: readonly LocalRoute[];
+  /**
+   * The API's customized gateway responses (AWS::ApiGateway::GatewayResponse), by response type
+   * (`DEFAULT_4XX`, `MISSING_AUTHENTICATION_TOKEN`, …).
+   *
+   * @default - none: API Gateway's own `{"message": …}` bodies
+   */
+  readonly gatewayResponses?: Readonly<Record<string, LocalGatewayResponse>>;
+}
+
+/**
+ * A customized gateway response: what API Gateway answers instead of its default body when it
+ * refuses a request itself.
+ *
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+ */
+export interface LocalGatewayResponse {
+  /** Response type, e.g. `DEFAULT_4XX`. */
+  readonly responseType: string;
+  /** Status code replacing API Gateway's, when the template sets one. */
+  readonly statusCode?: number;
+  /**
+   * Response header mappings, by header name (without the `gatewayresponse.header.` prefix):
+   * a quoted literal (`'application/problem+json'`) or a `method.request.*` parameter.
+   */
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  /** Body templates by content type (simple `$context` substitution, no VTL). */
+  readonly responseTemplates: Readonly<Record<string, string>>;
 }
 
 /** A resource the local runtime does not run, listed once at start. */

@@ -51,6 +51,7 @@ import {
 import type {
   LocalEventSourceMapping,
   LocalFunction,
+  LocalGatewayResponse,
   LocalRestApi,
   LocalRoute,
   LocalStack,
@@ -94,7 +95,6 @@ const NOT_RUN_TYPES = [
   'AWS::ApiGateway::UsagePlanKey',
   'AWS::ApiGateway::Model',
   'AWS::ApiGateway::RequestValidator',
-  'AWS::ApiGateway::GatewayResponse',
   'AWS::ApiGateway::DocumentationPart',
   'AWS::ApiGateway::DocumentationVersion',
   'AWS::ApplicationAutoScaling::',
@@ -215,6 +215,7 @@ class StackProvisioner {
   private readonly apiResources = new Map<string, ApiResourceRecord>();
   private readonly apiMethods: ApiMethodRecord[] = [];
   private readonly apiStages: { apiId: string; stageName: string }[] = [];
+  private readonly gatewayResponses: { apiId: string; response: LocalGatewayResponse }[] = [];
   private readonly apis: { logicalId: string; apiId: string; rootResourceId: string }[] = [];
 
   public constructor(
@@ -330,6 +331,8 @@ class StackProvisioner {
         return this.apiDeployment(logicalId, resource);
       case 'AWS::ApiGateway::Stage':
         return this.apiStage(logicalId, resource);
+      case 'AWS::ApiGateway::GatewayResponse':
+        return this.gatewayResponse(logicalId, resource);
       default:
         return this.skip(logicalId, resource);
     }
@@ -852,6 +855,33 @@ class StackProvisioner {
     this.set(logicalId, resource.Type, stageName);
   }
 
+  private async gatewayResponse(logicalId: string, resource: TemplateResource): Promise<void> {
+    const props = this.properties(logicalId, resource);
+    const responseType = String(props.ResponseType);
+    const responseHeaders: Record<string, string> = {};
+    for (const [key, value] of Object.entries(recordProp(props.ResponseParameters))) {
+      const name = /^gatewayresponse\.header\.(.+)$/.exec(key)?.[1];
+      if (name === undefined) {
+        this.warnings.push(`${logicalId}: response parameter ${key} is not applied locally`);
+      } else responseHeaders[name] = String(value);
+    }
+    const responseTemplates: Record<string, string> = {};
+    for (const [contentType, template] of Object.entries(recordProp(props.ResponseTemplates))) {
+      responseTemplates[contentType] = String(template);
+    }
+    const statusCode = numberProp(props.StatusCode);
+    this.gatewayResponses.push({
+      apiId: String(props.RestApiId),
+      response: {
+        responseType,
+        ...(statusCode === undefined ? {} : { statusCode }),
+        responseHeaders,
+        responseTemplates,
+      },
+    });
+    this.set(logicalId, resource.Type, shortHash(`${this.stackName}/${logicalId}`, 10));
+  }
+
   private restApis(): LocalRestApi[] {
     return this.apis.map((api) => {
       const stages = this.apiStages.filter((stage) => stage.apiId === api.apiId);
@@ -876,7 +906,17 @@ class StackProvisioner {
         const route = this.route(method);
         if (route) routes.push(route);
       }
-      return { logicalId: api.logicalId, apiId: api.apiId, stageName: stage.stageName, routes };
+      const gatewayResponses: Record<string, LocalGatewayResponse> = {};
+      for (const { apiId, response } of this.gatewayResponses) {
+        if (apiId === api.apiId) gatewayResponses[response.responseType] = response;
+      }
+      return {
+        logicalId: api.logicalId,
+        apiId: api.apiId,
+        stageName: stage.stageName,
+        routes,
+        ...(Object.keys(gatewayResponses).length === 0 ? {} : { gatewayResponses }),
+      };
     });
   }
 
@@ -1025,4 +1065,10 @@ function tagMap(tags: unknown): Record<string, string> | undefined {
   const list = arrayProp(tags) as { Key?: unknown; Value?: unknown }[];
   if (list.length === 0) return undefined;
   return Object.fromEntries(list.map((tag) => [String(tag.Key), String(tag.Value)]));
+}
+
+function recordProp(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }

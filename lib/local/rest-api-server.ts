@@ -4,23 +4,41 @@
  * resource path template and method, `AWS_IAM` methods require a valid SigV4 signature, and the
  * Lambda proxy integration's event and result formats are API Gateway's.
  *
- * Responses API Gateway produces itself (403, 413, 502, 504) carry its JSON bodies and its
- * `x-amzn-ErrorType` header. Note that a REST API answers an unknown path *and* an undefined
- * method on a known path with `403 {"message":"Missing Authentication Token"}` (not 404/405).
+ * Responses API Gateway produces itself (403, 413, 502, 504) carry its status codes and its
+ * `x-amzn-ErrorType` header, with the API's customized gateway responses (its
+ * AWS::ApiGateway::GatewayResponse templates) or API Gateway's default JSON bodies. Note that a
+ * REST API answers an unknown path *and* an undefined method on a known path with
+ * `403 {"message":"Missing Authentication Token"}` (not 404/405).
  *
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { ApiCallCounter } from './api-call-counter.ts';
 import type { FunctionHost, InvocationResult } from './function-host.ts';
+import {
+  type GatewayError,
+  type GatewayRequestContext,
+  renderGatewayResponse,
+  responseTypeOfAuthError,
+} from './gateway-response.ts';
 import { LOCAL_ACCOUNT_ID } from './lambda-context.ts';
 import type { LocalRestApi, LocalRoute } from './model.ts';
 import { verifySigV4 } from './sigv4-verifier.ts';
 
 /** Largest request body API Gateway accepts (10 MB), in bytes. */
 export const MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024;
+
+/** Most bytes of a refused (too large) body read and discarded before answering 413. */
+export const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
 
 /** API Gateway's integration timeout (29 s) in milliseconds: past it the client gets 504. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;
@@ -37,6 +55,8 @@ export interface RestApiServerOptions {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Receives one line per request and per integration failure. @default - ignored */
   readonly log?: (line: string) => void;
+  /** Counts requests by method and resource (when counting is on). @default - none */
+  readonly apiCallCounter?: ApiCallCounter;
   /** @default MAX_REQUEST_BODY_BYTES */
   readonly maxRequestBodyBytes?: number;
   /** @default INTEGRATION_TIMEOUT_MS */
@@ -50,35 +70,48 @@ export interface RestApiServerAddress {
   readonly port: number;
 }
 
-/** A gateway-made response: status, error type, message. */
-interface GatewayError {
-  readonly status: number;
-  readonly errorType: string;
-  readonly message: string;
-}
-
 const MISSING_AUTHENTICATION_TOKEN: GatewayError = {
   status: 403,
+  responseType: 'MISSING_AUTHENTICATION_TOKEN',
   errorType: 'MissingAuthenticationTokenException',
   message: 'Missing Authentication Token',
 };
 const FORBIDDEN: GatewayError = {
   status: 403,
+  responseType: 'DEFAULT_4XX',
   errorType: 'ForbiddenException',
   message: 'Forbidden',
 };
 const REQUEST_TOO_LARGE: GatewayError = {
   status: 413,
+  responseType: 'REQUEST_TOO_LARGE',
   errorType: 'RequestTooLargeException',
   message: 'Request Too Long',
 };
-const INTERNAL_SERVER_ERROR: GatewayError = {
+/** A body within API Gateway's limit but over Lambda's invocation payload quota (6 MB). */
+const INVOCATION_TOO_LARGE: GatewayError = {
+  status: 413,
+  responseType: 'REQUEST_TOO_LARGE',
+  errorType: 'BadRequestException',
+  message: 'Request Too Long',
+};
+/** The function failed (threw, timed out in Lambda, crashed). */
+const INTEGRATION_FAILURE: GatewayError = {
   status: 502,
+  responseType: 'INTEGRATION_FAILURE',
+  errorType: 'InternalServerErrorException',
+  message: 'Internal server error',
+};
+/** The function answered something that is not a Lambda proxy result. */
+const MALFORMED_PROXY_RESPONSE: GatewayError = {
+  status: 502,
+  responseType: 'API_CONFIGURATION_ERROR',
   errorType: 'InternalServerErrorException',
   message: 'Internal server error',
 };
 const INTEGRATION_TIMEOUT: GatewayError = {
   status: 504,
+  responseType: 'INTEGRATION_TIMEOUT',
   errorType: 'InternalServerErrorException',
   message: 'Endpoint request timed out',
 };
@@ -133,12 +166,20 @@ export class RestApiServer {
     this.#hosts = hosts;
     this.#options = options;
     this.#server = createServer((request, response) => {
-      this.#handle(request, response).catch((error: unknown) => {
+      const context: RequestState = { requestId: randomUUID() };
+      this.#handle(request, response, context).catch((error: unknown) => {
         this.#log(`unexpected error: ${error instanceof Error ? error.stack : String(error)}`);
-        if (!response.headersSent) sendGatewayError(response, INTERNAL_SERVER_ERROR, randomUUID());
-        else response.destroy();
+        if (!response.headersSent) {
+          sendGatewayError(response, context.api, INTEGRATION_FAILURE, context);
+        } else response.destroy();
       });
     });
+    // Node answers a request it cannot parse (bad bytes in the request line or a header, a
+    // header block over the limit) with a bare 400/431; answer as the API would, so that every
+    // client error has the same format.
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) =>
+      this.#rejectUnparsable(error, socket)
+    );
   }
 
   /** Starts listening; resolves with the base URL. */
@@ -176,8 +217,12 @@ export class RestApiServer {
     await closed;
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
+  async #handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: RequestState
+  ): Promise<void> {
+    const { requestId } = context;
     const started = Date.now();
     const target = request.url ?? '/';
     const method = request.method ?? 'GET';
@@ -185,31 +230,42 @@ export class RestApiServer {
     const segments = rawPath.split('/').filter((segment) => segment !== '');
     const [stage, ...resourceSegments] = segments;
     const api = stage === undefined ? undefined : this.#apis.get(decodeSafe(stage));
+    const headers = headerLists(request);
+    Object.assign(context, {
+      api,
+      apiId: api?.apiId,
+      stage: api?.stageName,
+      accountId: LOCAL_ACCOUNT_ID,
+      httpMethod: method,
+      path: rawPath,
+      domainName: headers.Host?.[0] ?? headers.host?.[0] ?? 'localhost',
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      headers: lastValues(headers),
+    } satisfies Partial<RequestState>);
     const finish = (status: number) =>
       this.#log(`${method} ${target} ${status} ${Date.now() - started}ms`);
+    const refuse = (error: GatewayError, extraHeaders: Readonly<Record<string, string>> = {}) =>
+      finish(sendGatewayError(response, api, error, context, extraHeaders));
 
+    // An unknown stage is no deployment of any API here: API Gateway's plain 403, uncustomized.
     if (api === undefined || stage === undefined) {
       await drain(request);
-      sendGatewayError(response, FORBIDDEN, requestId);
-      return finish(FORBIDDEN.status);
+      return refuse(FORBIDDEN);
     }
     const match = matchRoute(api.routes, method, resourceSegments);
     if (match === undefined) {
       await drain(request);
-      sendGatewayError(response, MISSING_AUTHENTICATION_TOKEN, requestId);
-      return finish(MISSING_AUTHENTICATION_TOKEN.status);
+      return refuse(MISSING_AUTHENTICATION_TOKEN);
     }
+    context.resourcePath = match.route.resourcePath;
+    this.#options.apiCallCounter?.countApiGateway(`${method} ${match.route.resourcePath}`);
 
     const body = await readBody(
       request,
       this.#options.maxRequestBodyBytes ?? MAX_REQUEST_BODY_BYTES
     );
-    if (body === undefined) {
-      sendGatewayError(response, REQUEST_TOO_LARGE, requestId, { connection: 'close' });
-      return finish(REQUEST_TOO_LARGE.status);
-    }
+    if (body === undefined) return refuse(REQUEST_TOO_LARGE, { connection: 'close' });
 
-    const headers = headerLists(request);
     let accessKey: string | null = null;
     if (match.route.authorizationType === 'AWS_IAM') {
       const verdict = await verifySigV4(
@@ -217,9 +273,12 @@ export class RestApiServer {
         { region: this.#options.region, credentials: this.#options.credentials }
       );
       if (!verdict.ok) {
-        const denied = { status: 403, errorType: verdict.errorType, message: verdict.message };
-        sendGatewayError(response, denied, requestId);
-        return finish(403);
+        return refuse({
+          status: 403,
+          responseType: responseTypeOfAuthError(verdict.errorType),
+          errorType: verdict.errorType,
+          message: verdict.message,
+        });
       }
       accessKey = verdict.accessKeyId;
     }
@@ -245,23 +304,74 @@ export class RestApiServer {
       host.invoke(event),
       this.#options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS
     );
-    if (outcome === 'timeout') {
-      sendGatewayError(response, INTEGRATION_TIMEOUT, requestId);
-      return finish(INTEGRATION_TIMEOUT.status);
+    if (outcome === 'timeout') return refuse(INTEGRATION_TIMEOUT);
+    if (!outcome.ok && outcome.error.name === 'RequestTooLargeException') {
+      // Lambda refused the invocation (6 MB payload quota): API Gateway answers 413.
+      this.#log(`${method} ${target}: ${outcome.error.message}`);
+      return refuse(INVOCATION_TOO_LARGE);
     }
     const proxyResult = toProxyResult(outcome);
     if (typeof proxyResult === 'string') {
       this.#log(`${method} ${target}: ${proxyResult}`);
-      sendGatewayError(response, INTERNAL_SERVER_ERROR, requestId);
-      return finish(INTERNAL_SERVER_ERROR.status);
+      return refuse(outcome.ok ? MALFORMED_PROXY_RESPONSE : INTEGRATION_FAILURE);
     }
     writeProxyResult(response, proxyResult, requestId);
     finish(proxyResult.statusCode);
   }
 
+  /**
+   * Answers a request Node could not parse, with the status Node would use (431 for a header
+   * block over the limit, 400 otherwise), rendered by the gateway responses of the API the
+   * request line names when it can be read.
+   */
+  #rejectUnparsable(error: NodeJS.ErrnoException, socket: Socket): void {
+    // A response already under way on this connection cannot be followed by another.
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
+    const message = STATUS_CODES[status] ?? 'Bad Request';
+    const requestId = randomUUID();
+    const rawPacket = (error as { rawPacket?: Buffer }).rawPacket;
+    const requestLine = rawPacket?.toString('latin1').split('\r\n', 1)[0] ?? '';
+    const [, stage] = /^[A-Z]+ \/([^/?\s]+)/.exec(requestLine) ?? [];
+    const api = stage === undefined ? undefined : this.#apis.get(decodeSafe(stage));
+    const rendered = renderGatewayResponse(
+      api,
+      { status, responseType: 'DEFAULT_4XX', errorType: 'BadRequestException', message },
+      { requestId, apiId: api?.apiId, stage: api?.stageName, accountId: LOCAL_ACCOUNT_ID }
+    );
+    const lines = [
+      `HTTP/1.1 ${rendered.status} ${STATUS_CODES[rendered.status] ?? message}`,
+      ...Object.entries(rendered.headers).map(([name, value]) => `${name}: ${value}`),
+      `Content-Length: ${Buffer.byteLength(rendered.body)}`,
+      `x-amzn-RequestId: ${requestId}`,
+      'x-amzn-ErrorType: BadRequestException',
+      'Connection: close',
+    ];
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${rendered.body}`);
+    this.#log(`unparsable request (${error.code ?? error.message}) ${rendered.status}`);
+  }
+
   #log(line: string): void {
     this.#options.log?.(line);
   }
+}
+
+/** Node's status for a request it cannot parse, by error code (400 for the others). */
+const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+
+/** What is known about a request so far, for the gateway responses' mapping variables. */
+interface RequestState extends GatewayRequestContext {
+  /** The API the stage names, once known. */
+  api?: LocalRestApi;
+  resourcePath?: string;
 }
 
 /** A validated Lambda proxy result. */
@@ -534,21 +644,34 @@ function writeProxyResult(response: ServerResponse, result: ProxyResult, request
   response.end(body);
 }
 
+/** Sends a gateway-made response rendered for `api`; returns its status. */
 function sendGatewayError(
   response: ServerResponse,
+  api: LocalRestApi | undefined,
   error: GatewayError,
-  requestId: string,
+  context: GatewayRequestContext,
   extraHeaders: Readonly<Record<string, string>> = {}
-): void {
-  const body = JSON.stringify({ message: error.message });
-  response.writeHead(error.status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-    'x-amzn-RequestId': requestId,
+): number {
+  const rendered = renderGatewayResponse(api, error, context);
+  response.writeHead(rendered.status, {
+    ...rendered.headers,
+    'Content-Length': Buffer.byteLength(rendered.body),
+    'x-amzn-RequestId': context.requestId,
     'x-amzn-ErrorType': error.errorType,
     ...extraHeaders,
   });
-  response.end(body);
+  response.end(rendered.body);
+  return rendered.status;
+}
+
+/** The last value of each header, by lowercase name. */
+function lastValues(headers: Readonly<Record<string, string[]>>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, values] of Object.entries(headers)) {
+    const last = values.at(-1);
+    if (last !== undefined) result[name.toLowerCase()] = last;
+  }
+  return result;
 }
 
 /** The request's headers with their original casing, repeated ones as a list. */
@@ -593,25 +716,35 @@ function queryParameters(target: string): {
   return { single, multi };
 }
 
-/** Reads the body, or returns `undefined` once it exceeds `limit` bytes. */
+/**
+ * Reads the body, or returns `undefined` when it exceeds `limit` bytes.
+ *
+ * A refused body is still read to its end (up to `limit` + {@link MAX_DRAIN_BYTES}) before the
+ * 413 goes out: closing a connection with unread bytes makes the kernel reset it, and the client,
+ * still uploading, would lose the answer. Listeners, not `for await`, so that stopping early does
+ * not destroy the socket.
+ */
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) {
+  if (declared > limit + MAX_DRAIN_BYTES) {
     request.resume();
     return undefined;
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > limit) {
-      request.resume();
-      return undefined;
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+  await new Promise<void>((resolve) => {
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > limit + MAX_DRAIN_BYTES) {
+        request.pause();
+        resolve();
+      }
+    });
+    request.once('end', () => resolve());
+    request.once('close', () => resolve());
+  });
+  return size > limit ? undefined : Buffer.concat(chunks);
 }
 
 /** Consumes and discards a request body, so that the connection can be reused. */

@@ -17,6 +17,7 @@ import {
   RUNTIME_STATE_FILE,
   type RuntimeState,
 } from '../cli/target-context.ts';
+import { ApiCallCounter } from './api-call-counter.ts';
 import { readAssembly } from './assembly.ts';
 import { DeliveryJournal, deliveryEntries } from './delivery-journal.ts';
 import {
@@ -182,6 +183,7 @@ export class LocalRuntime {
   private stateWritten = false;
   private journal?: DeliveryJournal;
   private readonly aborts = new AbortController();
+  readonly #apiCalls = new ApiCallCounter();
 
   private constructor(options: RuntimeOptions) {
     this.options = options;
@@ -191,6 +193,14 @@ export class LocalRuntime {
   public get summary(): RuntimeSummary {
     if (!this.currentSummary) throw new Error('the local runtime has not started');
     return this.currentSummary;
+  }
+
+  /**
+   * The AWS API calls the runtime serves (SNS, SQS, DynamoDB, API Gateway requests, Lambda
+   * invocations), for benchmarks: off until `apiCalls.start()`.
+   */
+  public get apiCalls(): ApiCallCounter {
+    return this.#apiCalls;
   }
 
   /**
@@ -234,6 +244,7 @@ export class LocalRuntime {
       dynamoDbPort: this.options.dynamoDbPort,
       persistDir:
         this.options.persistDir && resolve(this.options.projectDir, this.options.persistDir),
+      counter: this.#apiCalls,
     });
     const endpoints = this.emulators.endpoints;
     const config = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
@@ -327,6 +338,7 @@ export class LocalRuntime {
             region: LOCAL_REGION,
             credentials: LOCAL_CREDENTIALS,
             log: this.log,
+            apiCallCounter: this.#apiCalls,
           })
         );
       } else if (JSON.stringify(host.function) !== JSON.stringify(fn)) {
@@ -395,6 +407,7 @@ export class LocalRuntime {
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       log: this.log,
+      apiCallCounter: this.#apiCalls,
     });
     const { port } = await this.server.listen();
     this.apiPort = port;

@@ -7,6 +7,7 @@ import {
   LogGroupLogDestination,
   MethodLoggingLevel,
   type Resource,
+  ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -18,6 +19,10 @@ import {
   type IngestRoutes,
   type IngestStreamRoute,
 } from '../../functions/shared/contract.ts';
+import {
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_TYPE_PREFIX,
+} from '../../functions/shared/http/problem-details.ts';
 import {
   DEFAULT_API_THROTTLING_BURST_LIMIT,
   DEFAULT_API_THROTTLING_RATE_LIMIT,
@@ -90,7 +95,9 @@ export interface IngestApiProps {
  * - `POST /queues/{queue}/messages` sends them to a point-to-point queue,
  * - `GET /events/{id}` reports their delivery status.
  *
- * The function learns the wiring from one JSON routing document ({@link ENV.ROUTES}).
+ * The function learns the wiring from one JSON routing document ({@link ENV.ROUTES}). The
+ * responses API Gateway makes itself (403 unsigned, 413, 429, 5xx, …) are
+ * `application/problem+json` too ({@link PROBLEM_GATEWAY_RESPONSES}).
  */
 export class IngestApi extends Construct {
   /** The REST API. */
@@ -178,6 +185,16 @@ export class IngestApi extends Construct {
     addMethod(this.api.root.resourceForPath('topics/{topic}/events'), 'POST', 'topic');
     addMethod(this.api.root.resourceForPath('queues/{queue}/messages'), 'POST', 'queue');
     addMethod(this.api.root.resourceForPath('events/{id}'), 'GET', 'id');
+    for (const response of PROBLEM_GATEWAY_RESPONSES) {
+      this.api.addGatewayResponse(response.id, {
+        type: response.type,
+        // Header values of a gateway response are mapping expressions: a literal is quoted.
+        responseHeaders: { 'Content-Type': `'${PROBLEM_CONTENT_TYPE}'` },
+        // Selected by the request's Accept header, application/json when it has none; the
+        // Content-Type above is sent whichever template is used.
+        templates: { 'application/json': problemTemplate(response) },
+      });
+    }
 
     Validations.of(this.api).acknowledge(
       {
@@ -197,6 +214,123 @@ export class IngestApi extends Construct {
       }
     );
   }
+}
+
+/** A gateway response rendered as an RFC 9457 problem. */
+export interface ProblemGatewayResponse {
+  /** Construct id of the gateway response (part of its logical id). */
+  readonly id: string;
+  /** The API Gateway response type it customizes. */
+  readonly type: ResponseType;
+  /** Last segment of the problem `type` URI. */
+  readonly slug: string;
+  /** The problem's `title`. */
+  readonly title: string;
+  /**
+   * The status API Gateway answers with for this type, repeated as the problem's `status`;
+   * absent for the `DEFAULT_*` fallbacks, which cover several statuses that no mapping variable
+   * names (RFC 9457 makes `status` optional).
+   */
+  readonly status?: number;
+}
+
+/**
+ * The responses API Gateway makes itself (before or instead of the ingest function), as
+ * `application/problem+json`, so that every client error of the API has the ingest's format.
+ * Status codes stay API Gateway's (no `statusCode` override); the `DEFAULT_*` fallbacks cover
+ * every other 4xx and 5xx type.
+ *
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+ */
+export const PROBLEM_GATEWAY_RESPONSES: readonly ProblemGatewayResponse[] = [
+  {
+    id: 'Default4xx',
+    type: ResponseType.DEFAULT_4XX,
+    slug: 'gateway-rejected',
+    title: 'Request rejected by the API gateway',
+  },
+  {
+    id: 'Default5xx',
+    type: ResponseType.DEFAULT_5XX,
+    slug: 'gateway-error',
+    title: 'API gateway error',
+  },
+  {
+    id: 'MissingAuthenticationToken',
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    slug: 'missing-authentication-token',
+    title: 'Missing authentication token',
+    status: 403,
+  },
+  {
+    id: 'InvalidSignature',
+    type: ResponseType.INVALID_SIGNATURE,
+    slug: 'invalid-signature',
+    title: 'Invalid signature',
+    status: 403,
+  },
+  {
+    id: 'ExpiredToken',
+    type: ResponseType.EXPIRED_TOKEN,
+    slug: 'expired-token',
+    title: 'Expired token',
+    status: 403,
+  },
+  {
+    id: 'AccessDenied',
+    type: ResponseType.ACCESS_DENIED,
+    slug: 'access-denied',
+    title: 'Access denied',
+    status: 403,
+  },
+  {
+    id: 'BadRequestParameters',
+    type: ResponseType.BAD_REQUEST_PARAMETERS,
+    slug: 'bad-request-parameters',
+    title: 'Bad request parameters',
+    status: 400,
+  },
+  {
+    id: 'RequestTooLarge',
+    type: ResponseType.REQUEST_TOO_LARGE,
+    slug: 'request-too-large',
+    title: 'Request too large',
+    status: 413,
+  },
+  {
+    id: 'Throttled',
+    type: ResponseType.THROTTLED,
+    slug: 'throttled',
+    title: 'Too many requests',
+    status: 429,
+  },
+  {
+    id: 'IntegrationTimeout',
+    type: ResponseType.INTEGRATION_TIMEOUT,
+    slug: 'integration-timeout',
+    title: 'Integration timeout',
+    status: 504,
+  },
+];
+
+/**
+ * The body mapping template of a gateway response: an RFC 9457 problem whose `detail` is API
+ * Gateway's own message. Gateway response templates are not VTL, only simple `$context`
+ * substitution; `$context.error.messageString` is the message as a quoted JSON string.
+ *
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
+ */
+export function problemTemplate(response: ProblemGatewayResponse): string {
+  const detail = '@detail@';
+  const problem = {
+    type: `${PROBLEM_TYPE_PREFIX}${response.slug}`,
+    title: response.title,
+    ...(response.status === undefined ? {} : { status: response.status }),
+    detail,
+    responseType: '$context.error.responseType',
+    requestId: '$context.requestId',
+  };
+  return JSON.stringify(problem).replace(`"${detail}"`, '$context.error.messageString');
 }
 
 function streamRoute(

@@ -37,6 +37,14 @@ export class MalformedBodyError extends CloudEventsError {
   }
 }
 
+/** A batch holds more events than one request may carry. */
+export class BatchTooLargeError extends CloudEventsError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BatchTooLargeError';
+  }
+}
+
 /**
  * One or more events break the CloudEvents 1.0 specification or the schema of their `type`.
  *

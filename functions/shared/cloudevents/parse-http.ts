@@ -1,5 +1,6 @@
 import { CloudEvent, HTTP, ValidationError } from 'cloudevents';
 import {
+  BatchTooLargeError,
   type CloudEventIssue,
   InvalidCloudEventError,
   MalformedBodyError,
@@ -57,6 +58,20 @@ export interface ContentType {
 
 /** The CloudEvents specification version this parser accepts. */
 export const SPEC_VERSION = '1.0';
+
+/**
+ * Deepest JSON nesting accepted in a body (objects and arrays). Deeper documents are refused
+ * before anything walks them recursively (serializing one 100 000 levels deep overflows the
+ * stack); real events nest a few levels.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Most events in one batch: each is recorded and published within the request, so an unbounded
+ * batch could outlast API Gateway's 29 s integration timeout and leave the client without an
+ * answer for events that were published.
+ */
+export const MAX_BATCH_EVENTS = 100;
 
 const REQUIRED_ATTRIBUTES = ['id', 'source', 'specversion', 'type'] as const;
 const OPTIONAL_STRING_ATTRIBUTES = ['datacontenttype', 'dataschema', 'subject', 'time'] as const;
@@ -169,6 +184,11 @@ export function parseCloudEvents(message: CloudEventsHttpMessage): ParsedCloudEv
         );
       }
       if (json.length === 0) throw new MalformedBodyError('the batch is empty');
+      if (json.length > MAX_BATCH_EVENTS) {
+        throw new BatchTooLargeError(
+          `the batch has ${json.length} events, over the limit of ${MAX_BATCH_EVENTS}; send it in several requests`
+        );
+      }
       const results = json.map((entry, index) => {
         if (!isPlainObject(entry)) {
           return {
@@ -240,7 +260,8 @@ function buildEntry(raw: Readonly<Record<string, unknown>>, locate: Locator): En
         name,
         `attribute '${name}' must be a non-empty string, but ${show(value)} was provided`
       );
-    } else attributes[name] = value;
+    } else if (!isCloudEventsString(value)) issue(name, disallowedCharacters(name, value));
+    else attributes[name] = value;
   }
   if (typeof raw.specversion === 'string' && raw.specversion !== SPEC_VERSION) {
     issue(
@@ -256,7 +277,8 @@ function buildEntry(raw: Readonly<Record<string, unknown>>, locate: Locator): En
         name,
         `attribute '${name}' must be a non-empty string, but ${show(value)} was provided`
       );
-    } else attributes[name] = value;
+    } else if (!isCloudEventsString(value)) issue(name, disallowedCharacters(name, value));
+    else attributes[name] = value;
   }
   if (typeof attributes.time === 'string' && !isRfc3339(attributes.time)) {
     issue(
@@ -283,6 +305,8 @@ function buildEntry(raw: Readonly<Record<string, unknown>>, locate: Locator): En
         name,
         `extension '${name}' must be a string, an integer or a boolean, but ${show(value)} was provided`
       );
+    } else if (typeof value === 'string' && !isCloudEventsString(value)) {
+      issue(name, disallowedCharacters(name, value));
     } else attributes[name] = value;
   }
   if (issues.length > 0) return { issues };
@@ -309,7 +333,7 @@ function construct(
   const json: Record<string, unknown> = { ...event.toJSON() };
   if (time === undefined) delete json.time;
   else json.time = time;
-  return { received: { event, structured: JSON.stringify(json) }, issues: [] };
+  return { received: { event, structured: toMessageJson(json) }, issues: [] };
 }
 
 /**
@@ -342,6 +366,8 @@ function parseBinary(message: CloudEventsHttpMessage): ReceivedEvent {
         header: name,
         detail: `header '${name}' does not name a valid attribute: CloudEvents attribute names are lowercase letters a-z and digits 0-9`,
       });
+    } else if (!isCloudEventsString(value)) {
+      issues.push({ header: name, detail: disallowedCharacters(attribute, value) });
     } else ceHeaders[name] = value;
   }
   for (const attribute of REQUIRED_ATTRIBUTES) {
@@ -404,14 +430,74 @@ function invalid(issues: readonly CloudEventIssue[]): InvalidCloudEventError {
 
 function parseJson(body: string, mode: string): unknown {
   if (body.trim() === '') throw new MalformedBodyError(`the request body is empty (${mode})`);
+  let json: unknown;
   try {
-    return JSON.parse(body);
+    json = JSON.parse(body);
   } catch (error) {
     throw new MalformedBodyError(
       `the request body is not valid JSON (${mode}): ${(error as Error).message}`,
       { cause: error }
     );
   }
+  const depth = jsonDepthOver(json, MAX_JSON_DEPTH);
+  if (depth !== undefined) {
+    throw new MalformedBodyError(
+      `the request body nests JSON more than ${MAX_JSON_DEPTH} levels deep (${mode}); flatten the data`
+    );
+  }
+  return json;
+}
+
+/**
+ * `undefined` when `json` nests at most `limit` levels of objects and arrays, else the first
+ * depth found over it. Iterative, so that the check itself cannot overflow the stack.
+ */
+function jsonDepthOver(json: unknown, limit: number): number | undefined {
+  const stack: Array<[unknown, number]> = [[json, 0]];
+  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+    const [value, depth] = entry;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth + 1 > limit) return depth + 1;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Serializes the structured event that SNS and SQS carry. JSON may hold U+FFFE and U+FFFF raw,
+ * but SQS refuses a message body with them (XML 1.0 characters only), which would fail the
+ * publish or lose the event at SNS-to-SQS delivery; they are written as `\uFFFE` escapes, the
+ * same JSON value. (`JSON.stringify` already escapes control characters and lone surrogates.)
+ *
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
+ */
+export function toMessageJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\uFFFE\uFFFF]/g,
+    (character) => `\\u${(character.codePointAt(0) ?? 0).toString(16).toUpperCase()}`
+  );
+}
+
+/**
+ * `true` for a String of the CloudEvents type system: no control characters (U+0000–U+001F,
+ * U+007F–U+009F), no noncharacters, no unpaired surrogates.
+ *
+ * @see https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md#type-system
+ */
+export function isCloudEventsString(value: string): boolean {
+  if (!value.isWellFormed()) return false;
+  for (const character of value) {
+    const code = character.codePointAt(0) ?? 0;
+    if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) return false;
+    if ((code >= 0xfdd0 && code <= 0xfdef) || (code & 0xfffe) === 0xfffe) return false;
+  }
+  return true;
+}
+
+function disallowedCharacters(name: string, value: string): string {
+  return `attribute '${name}' must be a CloudEvents String (no control characters, noncharacters or unpaired surrogates), but ${JSON.stringify(value)} was provided`;
 }
 
 /** `true` for `application/json` and structured-syntax `+json` media types (RFC 6839). */

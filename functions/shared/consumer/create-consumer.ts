@@ -7,6 +7,7 @@ import {
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
+  IdempotencyRecordStatus,
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -32,7 +33,11 @@ import type { IDeliveryStatusStore } from '../status/delivery-status.ts';
 import { DynamoDbDeliveryStatusStore } from '../status/dynamodb-delivery-status-store.ts';
 import { computeBackoffSeconds } from './backoff.ts';
 import { classifyError, describeError } from './classify-error.ts';
-import { type ConsumerConfig, readConsumerConfig } from './consumer-config.ts';
+import {
+  type ConsumerConfig,
+  MAX_VISIBILITY_TIMEOUT_SECONDS,
+  readConsumerConfig,
+} from './consumer-config.ts';
 import {
   type ConsumerEvent,
   type ConsumerSchemas,
@@ -42,7 +47,7 @@ import {
   validateEventData,
 } from './consumer-event.ts';
 import { buildDeadLetterMessage, type DeadLetterKind } from './dead-letter.ts';
-import { injectTestFault, parseTestFault } from './test-fault.ts';
+import { CRASH_EXIT_CODE, injectTestFault, parseTestFault } from './test-fault.ts';
 
 /** What a consumer's `handle` gets next to the event. */
 export interface ConsumerContext {
@@ -97,8 +102,10 @@ export interface ConsumerRuntime {
   readonly statusStore: IDeliveryStatusStore;
   /** Uniform random number in [0, 1), for the backoff's jitter. */
   readonly random: () => number;
-  /** Waits, for the `sleep:<ms>` test fault. */
+  /** Waits, for the `sleep:<ms>` and `hang:<n>` test faults. */
   readonly sleep: (milliseconds: number) => Promise<void>;
+  /** Ends the execution environment, for the `crash:<n>` test fault. */
+  readonly crash: () => never;
   /** Clock. */
   readonly now: () => Date;
 }
@@ -118,6 +125,11 @@ export interface ConsumerRuntimeProps {
   readonly random?: () => number;
   /** @default - setTimeout */
   readonly sleep?: (milliseconds: number) => Promise<void>;
+  /**
+   * @default - `process.exit(CRASH_EXIT_CODE)`: on Lambda it ends the execution environment; in
+   * the local runtime's worker threads it ends only the worker (the environment)
+   */
+  readonly crash?: () => never;
   /** @default - new Date() */
   readonly now?: () => Date;
 }
@@ -140,6 +152,7 @@ export function createConsumerRuntime(props: ConsumerRuntimeProps): ConsumerRunt
       }),
     random: props.random ?? Math.random,
     sleep: props.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    crash: props.crash ?? (() => process.exit(CRASH_EXIT_CODE)),
     now: props.now ?? (() => new Date()),
   };
 }
@@ -222,7 +235,8 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
         await injectTestFault(
           fault,
           () => countFaultAttempt(runtime, consumer, event),
-          runtime.sleep
+          runtime.sleep,
+          runtime.crash
         );
       }
       invocation.applied = true;
@@ -295,13 +309,20 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
     }
   }
 
-  async function backOff(record: SQSRecord, attempt: number): Promise<number> {
-    const delaySeconds = computeBackoffSeconds({
-      attempt,
-      baseSeconds: config.backoffBaseSeconds,
-      maxSeconds: config.backoffMaxSeconds,
-      random: runtime.random,
-    });
+  /**
+   * Sets the message's visibility to the backoff delay of `attempt`, or to `minimumSeconds`
+   * when that is longer, and returns the delay.
+   */
+  async function backOff(record: SQSRecord, attempt: number, minimumSeconds = 0): Promise<number> {
+    const delaySeconds = Math.max(
+      computeBackoffSeconds({
+        attempt,
+        baseSeconds: config.backoffBaseSeconds,
+        maxSeconds: config.backoffMaxSeconds,
+        random: runtime.random,
+      }),
+      minimumSeconds
+    );
     try {
       await runtime.sqs.send(
         new ChangeMessageVisibilityCommand({
@@ -318,6 +339,33 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
   }
 
   /**
+   * Seconds until the in-progress lease another delivery holds on `event` ends (plus one, for
+   * rounding and clock skew), 0 when there is none any more.
+   *
+   * A delivery that finds its event in progress must not come back before the lease ends: the
+   * backoff alone (full jitter, from 0 s) can spend every receive of the message inside one
+   * lease, which dead-letters an event that the lease holder may never apply (it crashed or
+   * timed out: its lease stays until the end of its invocation's time).
+   */
+  async function leaseRemainingSeconds(event: ConsumerEvent): Promise<number> {
+    try {
+      const existing = await persistenceStore.getRecord(
+        event as unknown as Parameters<typeof persistenceStore.getRecord>[0]
+      );
+      const expiresAt = existing.inProgressExpiryTimestamp;
+      if (existing.getStatus() !== IdempotencyRecordStatus.INPROGRESS || expiresAt === undefined) {
+        return 0;
+      }
+      const seconds = Math.ceil((expiresAt - runtime.now().getTime()) / 1000) + 1;
+      return Math.min(Math.max(seconds, 0), MAX_VISIBILITY_TIMEOUT_SECONDS);
+    } catch (error) {
+      // Gone (completed and expired, or deleted by a failed holder): retry on the backoff.
+      logger.debug('in-progress lease not read', { eventId: event.id, error });
+      return 0;
+    }
+  }
+
+  /**
    * Handles a failed record: returns when the message may be deleted (it is in the DLQ), throws
    * to report a batch item failure (it is retried).
    */
@@ -325,13 +373,18 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
     record: SQSRecord,
     identity: EventIdentity | undefined,
     attempt: number,
-    error: unknown
+    error: unknown,
+    event: ConsumerEvent | undefined
   ): Promise<void> {
     const failureClass = classifyError(error);
     const reason = describeError(error);
     const keys = { eventId: identity?.id, source: identity?.source, messageId: record.messageId };
     if (failureClass === 'retryable' && attempt < config.maxReceiveCount) {
-      const delaySeconds = await backOff(record, attempt);
+      const leaseSeconds =
+        error instanceof IdempotencyAlreadyInProgressError && event
+          ? await leaseRemainingSeconds(event)
+          : 0;
+      const delaySeconds = await backOff(record, attempt, leaseSeconds);
       // A concurrent duplicate found the event in progress: the lease holder reports it.
       if (!(error instanceof IdempotencyAlreadyInProgressError)) {
         await reportQuietly(identity, 'retrying', attempt, reason);
@@ -369,14 +422,15 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
     // Until the body parses, the ingest's message attributes are the best identity there is.
     let known: EventIdentity | undefined = identityFromAttributes(record);
     let identity: EventIdentity;
+    let event: ConsumerEvent | undefined;
     try {
       const parsed = parseCloudEvent(record.body);
       known = { id: parsed.id, source: parsed.source };
-      const event = validateEventData(parsed, options.schemas, acceptOtherTypes);
+      event = validateEventData(parsed, options.schemas, acceptOtherTypes);
       await applyOnce(event, invocation);
       identity = known;
     } catch (error) {
-      await handleFailure(record, known, attempt, error);
+      await handleFailure(record, known, attempt, error, event);
       return;
     }
     // A failed status write fails the record: the retry finds the effect done and reports again.
@@ -453,6 +507,12 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
     return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
       context,
       throwOnFullBatchFailure: false,
+      // One record at a time: if the execution environment dies mid-batch (crash, out of
+      // memory, timeout), at most the record in flight has applied its effect without completing
+      // its idempotency record. Processed in parallel, every record in flight could, and each
+      // would apply its effect again on redelivery once its in-progress lease expired (seen in
+      // the soak with crash and hang faults).
+      processInParallel: false,
     });
   };
 }

@@ -32,6 +32,51 @@ const structured = (body: unknown, path = ORDERS) =>
   apiGatewayProxyEvent({ path, headers: STRUCTURED, body });
 
 const CASES: readonly RejectionCase[] = [
+  // Found by test/e2e/ingest-fuzz.test.ts: each was a 500, or accepted then dead-lettered.
+  {
+    name: 'data nested 100 000 levels deep',
+    request: apiGatewayProxyEvent({
+      path: ORDERS,
+      headers: STRUCTURED,
+      body: JSON.stringify(orderPlaced('f1', { data: '@' })).replace(
+        '"@"',
+        `${'['.repeat(100_000)}${']'.repeat(100_000)}`
+      ),
+    }),
+    status: 400,
+    type: 'malformed-body',
+    detail: /^the request body nests JSON more than 64 levels deep \(structured mode\)/,
+    ids: ['f1'],
+  },
+  {
+    name: 'a batch of 101 events',
+    request: apiGatewayProxyEvent({
+      path: ORDERS,
+      headers: BATCH,
+      body: Array.from({ length: 101 }, (_, i) => orderPlaced(`f2-${i}`)),
+    }),
+    status: 413,
+    type: 'batch-too-large',
+    detail: /^the batch has 101 events, over the limit of 100; send it in several requests$/,
+    ids: ['f2-0', 'f2-100'],
+  },
+  {
+    name: 'a source too long for the table keys',
+    request: structured(orderPlaced('f3', { source: `/${'s'.repeat(600)}` })),
+    status: 400,
+    type: 'invalid-cloudevent',
+    detail: /^attribute 'source' is 601 bytes, over the limit of 500 bytes$/,
+    errors: [{ pointer: '/source' }],
+    ids: ['f3'],
+  },
+  {
+    name: 'an id with a control character',
+    request: structured(orderPlaced('f4\u0007')),
+    status: 400,
+    type: 'invalid-cloudevent',
+    detail: /attribute 'id' must be a CloudEvents String/,
+    ids: [],
+  },
   {
     name: 'bad JSON',
     request: apiGatewayProxyEvent({ path: ORDERS, headers: STRUCTURED, body: '{"id": "x1",' }),

@@ -86,6 +86,22 @@ describe('ingest: GET /events/{id} (dynalite)', () => {
     });
   });
 
+  it.each([
+    ['an id', 'i'.repeat(4000), undefined],
+    ['a source', 'st-1', { source: 's'.repeat(4000) }],
+  ])(
+    'fails if %s is longer than any table key, with a 404 instead of a 500 (found by the fuzz test)',
+    async (_case, id, query) => {
+      // Act
+      const result = await get(id, query);
+      // Assess
+      expect(result.statusCode).toBe(404);
+      expect(jsonBody(result)).toMatchObject({
+        type: 'tag:event-pipeline,2026:problem/unknown-event',
+      });
+    }
+  );
+
   it('fails if the id is known but not from the given source (404)', async () => {
     const result = await get('st-1', { source: '/elsewhere' });
     expect(result.statusCode).toBe(404);

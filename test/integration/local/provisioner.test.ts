@@ -427,6 +427,42 @@ describe('provisionStack failures', () => {
     );
   });
 
+  it('records the REST API gateway responses by type, header mappings without their prefix', async () => {
+    // Prepare
+    const apiId = Object.entries(fixture.template.Resources ?? {}).find(
+      ([, resource]) => resource.Type === 'AWS::ApiGateway::RestApi'
+    )?.[0];
+    const stack = withTemplate((template) => {
+      template.Resources.Default4xx = {
+        Type: 'AWS::ApiGateway::GatewayResponse',
+        Properties: {
+          RestApiId: { Ref: apiId },
+          ResponseType: 'DEFAULT_4XX',
+          StatusCode: '400',
+          ResponseParameters: {
+            'gatewayresponse.header.Content-Type': "'application/problem+json'",
+          },
+          ResponseTemplates: { 'application/json': '{"detail":$context.error.messageString}' },
+        },
+      };
+    });
+
+    // Act
+    const variant = await provisionStack(stack, clients);
+
+    // Assess
+    expect(variant.stack.restApis[0]?.gatewayResponses).toEqual({
+      DEFAULT_4XX: {
+        responseType: 'DEFAULT_4XX',
+        statusCode: 400,
+        responseHeaders: { 'Content-Type': "'application/problem+json'" },
+        responseTemplates: { 'application/json': '{"detail":$context.error.messageString}' },
+      },
+    });
+    expect(variant.stack.skipped.map((resource) => resource.logicalId)).not.toContain('Default4xx');
+    expect(variant.warnings).toEqual([]);
+  });
+
   it('lists an unknown resource type as skipped and warns about it', async () => {
     // Prepare
     const stack = withTemplate((template) => {

@@ -4,14 +4,16 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NodeSha256 } from '../../../lib/cli/sha256.ts';
 import { FunctionHost } from '../../../lib/local/function-host.ts';
-import type { LocalRestApi } from '../../../lib/local/model.ts';
+import type { LocalGatewayResponse, LocalRestApi } from '../../../lib/local/model.ts';
 import { MAX_REQUEST_BODY_BYTES, RestApiServer } from '../../../lib/local/rest-api-server.ts';
+import { PROBLEM_GATEWAY_RESPONSES, problemTemplate } from '../../../lib/pipeline/ingest-api.ts';
 import { fixtureFunction, hostOptions, tempDir } from '../../fixtures/functions/local-function.ts';
 import { LOCAL_AWS } from '../../helpers/emulators.ts';
 
@@ -88,6 +90,29 @@ async function send(url: string, options: RequestOptions = {}): Promise<Response
     request.end(body);
   });
 }
+
+/** Sends raw bytes on a fresh connection and returns what the server answered. */
+function sendBytes(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.end(Buffer.from(bytes, 'latin1')));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', reject);
+  });
+}
+
+/** The ingest API's gateway responses, as the provisioner reads them from the template. */
+const PROBLEM_RESPONSES: Record<string, LocalGatewayResponse> = Object.fromEntries(
+  PROBLEM_GATEWAY_RESPONSES.map((response) => [
+    response.type.responseType,
+    {
+      responseType: response.type.responseType,
+      responseHeaders: { 'Content-Type': "'application/problem+json'" },
+      responseTemplates: { 'application/json': problemTemplate(response) },
+    },
+  ])
+);
 
 describe('RestApiServer', () => {
   const captureFile = join(tempDir('rest-api'), 'events.jsonl');
@@ -389,5 +414,227 @@ describe('RestApiServer', () => {
     expect(response.status).toBe(413);
     expect(response.json).toEqual({ message: 'Request Too Long' });
     expect(captured()).toEqual([]);
+  });
+});
+
+describe('RestApiServer with customized gateway responses', () => {
+  const api: LocalRestApi = {
+    logicalId: 'IngestApi',
+    apiId: 'abc123defg',
+    stageName: 'live',
+    routes: [
+      {
+        httpMethod: 'POST',
+        resourcePath: '/topics/{topic}/events',
+        authorizationType: 'AWS_IAM',
+        functionLogicalId: 'Echo',
+      },
+      {
+        httpMethod: 'POST',
+        resourcePath: '/open',
+        authorizationType: 'NONE',
+        functionLogicalId: 'Echo',
+      },
+      {
+        httpMethod: 'GET',
+        resourcePath: '/throws',
+        authorizationType: 'NONE',
+        functionLogicalId: 'Throws',
+      },
+    ],
+    gatewayResponses: PROBLEM_RESPONSES,
+  };
+  const endpoints = { messaging: 'http://127.0.0.1:9', dynamoDb: 'http://127.0.0.1:9' };
+  const captureFile = join(tempDir('rest-api-problems'), 'events.jsonl');
+  const hosts = new Map([
+    [
+      'Echo',
+      new FunctionHost(
+        fixtureFunction('capture', { environment: { CAPTURE_FILE: captureFile } }),
+        hostOptions(endpoints)
+      ),
+    ],
+    ['Throws', new FunctionHost(fixtureFunction('throw'), hostOptions(endpoints))],
+  ]);
+  const server = new RestApiServer([api], hosts, {
+    region: LOCAL_AWS.region,
+    credentials: LOCAL_AWS.credentials,
+  });
+  let stageUrl = '';
+  let port = 0;
+
+  beforeAll(async () => {
+    port = (await server.listen()).port;
+    stageUrl = server.stageUrl('IngestApi');
+    writeFileSync(captureFile, '');
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await Promise.all([...hosts.values()].map((host) => host.close()));
+  });
+
+  const expectProblem = (response: Response, status: number, problem: Record<string, unknown>) => {
+    expect(response.status).toBe(status);
+    expect(response.headers['content-type']).toBe('application/problem+json');
+    expect(response.json).toEqual({
+      ...problem,
+      responseType: expect.any(String),
+      requestId: response.headers['x-amzn-requestid'],
+    });
+  };
+
+  it.each([
+    [
+      'the request is not signed',
+      `topics/orders/events`,
+      {},
+      {
+        type: 'tag:event-pipeline,2026:problem/missing-authentication-token',
+        title: 'Missing authentication token',
+        status: 403,
+        detail: 'Missing Authentication Token',
+      },
+    ],
+    [
+      'the path is unknown',
+      'no/such/path',
+      { sign: LOCAL_AWS.credentials },
+      {
+        type: 'tag:event-pipeline,2026:problem/missing-authentication-token',
+        title: 'Missing authentication token',
+        status: 403,
+        detail: 'Missing Authentication Token',
+      },
+    ],
+    [
+      'the secret is wrong',
+      'topics/orders/events',
+      { sign: { accessKeyId: 'test', secretAccessKey: 'wrong' } },
+      {
+        type: 'tag:event-pipeline,2026:problem/invalid-signature',
+        title: 'Invalid signature',
+        status: 403,
+        detail: expect.stringMatching(/^The request signature we calculated does not match/),
+      },
+    ],
+  ] as const)('fails if %s, with a 403 problem', async (_case, path, options, problem) => {
+    // Act
+    const response = await send(`${stageUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+      ...options,
+    });
+
+    // Assess
+    expectProblem(response, 403, problem);
+    expect(response.headers['x-amzn-errortype']).toMatch(/Exception$/);
+  });
+
+  it('keeps a message with quotes valid JSON in the problem detail', async () => {
+    // Act: API Gateway's message quotes the malformed Authorization header it received.
+    const response = await send(`${stageUrl}topics/orders/events`, {
+      method: 'POST',
+      headers: { authorization: 'AWS4-HMAC-SHA256 Credential="x\\y"', 'x-amz-date': 'now' },
+    });
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect((response.json as { detail: string }).detail).toContain('Credential="x\\y"');
+  });
+
+  it('fails if the function answers no proxy result, with a 502 problem (DEFAULT_5XX)', async () => {
+    // Act: the fixture answers {ok: true}, which has no statusCode.
+    const response = await send(`${stageUrl}throws`);
+
+    // Assess
+    expectProblem(response, 502, {
+      type: 'tag:event-pipeline,2026:problem/gateway-error',
+      title: 'API gateway error',
+      detail: 'Internal server error',
+    });
+    expect((response.json as { responseType: string }).responseType).toBe(
+      'API_CONFIGURATION_ERROR'
+    );
+  });
+
+  it('fails if the body is over the API limit, with a 413 problem and no invocation', async () => {
+    // Act
+    const response = await send(`${stageUrl}open`, {
+      method: 'POST',
+      body: 'x'.repeat(MAX_REQUEST_BODY_BYTES + 1),
+    });
+
+    // Assess
+    expectProblem(response, 413, {
+      type: 'tag:event-pipeline,2026:problem/request-too-large',
+      title: 'Request too large',
+      status: 413,
+      detail: 'Request Too Long',
+    });
+    expect(readFileSync(captureFile, 'utf8')).toBe('');
+  });
+
+  it('fails if the body is over the Lambda invocation quota, with 413 as API Gateway answers', async () => {
+    // Act: 7 MB is within API Gateway's 10 MB but over Lambda's 6 MB payload quota.
+    const response = await send(`${stageUrl}open`, {
+      method: 'POST',
+      body: 'x'.repeat(7 * 1024 * 1024),
+    });
+
+    // Assess
+    expectProblem(response, 413, {
+      type: 'tag:event-pipeline,2026:problem/request-too-large',
+      title: 'Request too large',
+      status: 413,
+      detail: 'Request Too Long',
+    });
+    expect(response.headers['x-amzn-errortype']).toBe('BadRequestException');
+  });
+
+  it.each([
+    [
+      'a NUL byte in a header value',
+      'POST /live/open HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0000b\r\n\r\n',
+      400,
+    ],
+    [
+      'a bare CR in a header value',
+      'POST /live/open HTTP/1.1\r\nHost: x\r\nX-Bad: a\rb\r\n\r\n',
+      400,
+    ],
+    ['a space in the path', 'GET /live/a b HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['an unknown method', 'BREW /live/open HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    [
+      'a header block over the limit',
+      `GET /live/open HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+    ],
+  ])(
+    'fails if the request has %s, with a problem instead of a bare error',
+    async (_case, bytes, status) => {
+      // Act
+      const answer = await sendBytes(port, bytes);
+
+      // Assess
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(head.toLowerCase()).toContain('content-type: application/problem+json');
+      expect(JSON.parse(body)).toMatchObject({
+        type: 'tag:event-pipeline,2026:problem/gateway-rejected',
+        detail: expect.any(String),
+      });
+    }
+  );
+
+  it('fails if the stage is unknown, with API Gateway plain 403 (no API, no customization)', async () => {
+    // Act
+    const response = await send(`http://127.0.0.1:${port}/other/open`, { method: 'POST' });
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(response.json).toEqual({ message: 'Forbidden' });
   });
 });

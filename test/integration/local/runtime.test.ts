@@ -106,7 +106,11 @@ describe('LocalRuntime on a stand-in app (the shop-like fixture assembly)', () =
     const state = JSON.parse(await readFile(join(project, '.state', 'runtime.json'), 'utf8'));
 
     // Assess
-    expect(state).toEqual({ pid: process.pid, endpoints: runtime.summary.endpoints });
+    expect(state).toEqual({
+      pid: process.pid,
+      endpoints: runtime.summary.endpoints,
+      deliveriesFile: join(project, '.state', 'deliveries.jsonl'),
+    });
   });
 
   it('prints the endpoints, what it does not run, and a ready line', () => {
@@ -151,6 +155,16 @@ describe('LocalRuntime on a stand-in app (the shop-like fixture assembly)', () =
           `^delivery  event=${id} subscriber=ShopLike-Worker11F36D0F outcome=succeeded attempt=1$`
         )
       );
+      // …and journals it for `pipeline tail` (the journal is written as the log line is).
+      const journal = await readFile(join(project, '.state', 'deliveries.jsonl'), 'utf8');
+      const entries = journal
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { eventId: string; outcome: string; attempt: number });
+      expect(entries.find((entry) => entry.eventId === id)).toMatchObject({
+        outcome: 'succeeded',
+        attempt: 1,
+      });
     } finally {
       sqs.destroy();
     }
@@ -256,6 +270,29 @@ describe('LocalRuntime on the real app', () => {
       sqs.destroy();
       dynamo.destroy();
     }
+  });
+
+  it('answers an unsigned request with the template gateway response, a 403 problem', async () => {
+    // Prepare
+    const outputs = JSON.parse(await readFile(join(scratch, 'local.json'), 'utf8'));
+    const values = Object.values(outputs)[0] as Record<string, string>;
+
+    // Act
+    const response = await fetch(`${values[OUTPUT_KEYS.apiUrl]}topics/orders/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: '{}',
+    });
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toMatchObject({
+      status: 403,
+      title: 'Missing authentication token',
+      detail: 'Missing Authentication Token',
+      responseType: 'MISSING_AUTHENTICATION_TOKEN',
+    });
   });
 
   it('takes a signed event through ingest to the subscribers, logging their deliveries', async () => {

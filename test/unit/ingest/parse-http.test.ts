@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BatchTooLargeError,
   InvalidCloudEventError,
   MalformedBodyError,
   UnsupportedContentTypeError,
 } from '../../../functions/shared/cloudevents/errors.ts';
 import {
   detectMode,
+  MAX_BATCH_EVENTS,
+  MAX_JSON_DEPTH,
   parseCloudEvents,
   parseContentType,
 } from '../../../functions/shared/cloudevents/parse-http.ts';
@@ -154,5 +157,117 @@ describe('CloudEvents HTTP parsing', () => {
         body: JSON.stringify(base),
       })
     ).toThrow(MalformedBodyError);
+  });
+});
+
+describe('CloudEvents HTTP parsing of hostile input (found by test/e2e/ingest-fuzz.test.ts)', () => {
+  it('fails if the body nests JSON deeper than the limit, instead of overflowing the stack', () => {
+    // Prepare: 100 000 levels serialize with a RangeError (was a 500).
+    const depth = 100_000;
+    const body = JSON.stringify({ ...base, data: '@' }).replace(
+      '"@"',
+      `${'['.repeat(depth)}${']'.repeat(depth)}`
+    );
+
+    // Act / Assess
+    expect(() =>
+      parseCloudEvents({ headers: { 'content-type': 'application/cloudevents+json' }, body })
+    ).toThrow(
+      new MalformedBodyError(
+        `the request body nests JSON more than ${MAX_JSON_DEPTH} levels deep (structured mode); flatten the data`
+      )
+    );
+  });
+
+  it('accepts data nested exactly to the limit', () => {
+    // Prepare: the event object is level 1, so data may nest MAX_JSON_DEPTH - 1 levels.
+    const inner = MAX_JSON_DEPTH - 1;
+    const body = JSON.stringify({ ...base, data: '@' }).replace(
+      '"@"',
+      `${'['.repeat(inner)}${']'.repeat(inner)}`
+    );
+
+    // Act
+    const { events } = parseCloudEvents({
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body,
+    });
+
+    // Assess
+    expect(events).toHaveLength(1);
+  });
+
+  it('fails if a batch has more events than the limit', () => {
+    // Prepare
+    const batch = Array.from({ length: MAX_BATCH_EVENTS + 1 }, (_, i) => ({ ...base, id: `${i}` }));
+
+    // Act / Assess
+    expect(() =>
+      parseCloudEvents({
+        headers: { 'content-type': 'application/cloudevents-batch+json' },
+        body: JSON.stringify(batch),
+      })
+    ).toThrow(
+      new BatchTooLargeError(
+        `the batch has ${MAX_BATCH_EVENTS + 1} events, over the limit of ${MAX_BATCH_EVENTS}; send it in several requests`
+      )
+    );
+  });
+
+  it.each([
+    ['a NUL', 'id', 'a\u0000b'],
+    ['a newline', 'source', '/shop\n'],
+    ['a C1 control', 'subject', 'x\u0085'],
+    ['an unpaired surrogate', 'type', 't\ud800'],
+    ['a noncharacter', 'id', 'x\uffff'],
+    ['a noncharacter in an extension', 'tenant', '\ufdd0'],
+  ])('fails if a string attribute holds %s (not a CloudEvents String)', (_case, name, value) => {
+    // Act
+    const issues = issuesOf(() => parseCloudEvents(structured({ ...base, [name]: value })));
+
+    // Assess
+    expect(issues).toEqual([
+      {
+        pointer: `/${name}`,
+        detail: `attribute '${name}' must be a CloudEvents String (no control characters, noncharacters or unpaired surrogates), but ${JSON.stringify(value)} was provided`,
+      },
+    ]);
+  });
+
+  it('fails if a binary ce-* header holds a control character', () => {
+    // Act
+    const issues = issuesOf(() =>
+      parseCloudEvents({
+        headers: {
+          'content-type': 'application/json',
+          'ce-specversion': '1.0',
+          'ce-id': 'e-1',
+          'ce-source': '/shop',
+          'ce-type': 't',
+          'ce-subject': 'tab\there',
+        },
+        body: '{}',
+      })
+    );
+
+    // Assess
+    expect(issues).toEqual([
+      {
+        header: 'ce-subject',
+        detail: `attribute 'subject' must be a CloudEvents String (no control characters, noncharacters or unpaired surrogates), but "tab\\there" was provided`,
+      },
+    ]);
+  });
+
+  it('escapes U+FFFE and U+FFFF of data in the forwarded event, which SQS would refuse', () => {
+    // Act
+    const [received] = parseCloudEvents(
+      structured({ ...base, data: { note: 'a\uffffb\ufffe' } })
+    ).events;
+
+    // Assess
+    expect(received?.structured).toContain('"a\\uFFFFb\\uFFFE"');
+    expect(received?.structured).not.toMatch(/[\ufffe\uffff]/);
+    expect(JSON.parse(received?.structured ?? '{}').data).toEqual({ note: 'a\uffffb\ufffe' });
   });
 });
