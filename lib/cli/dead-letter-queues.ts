@@ -20,7 +20,11 @@ export interface DeadLetterQueueDepth {
   readonly depth: number;
   /** Messages being looked at by someone (ApproximateNumberOfMessagesNotVisible). */
   readonly inFlight: number;
-  /** Age of the oldest message in seconds, when the target reports it (SQS via CloudWatch only). */
+  /**
+   * Age in seconds of the oldest of the messages sampled by {@link oldestSampledAgeSeconds}
+   * (SQS reports no oldest age through its API; CloudWatch's ApproximateAgeOfOldestMessage is the
+   * exact figure on AWS).
+   */
   readonly oldestAgeSeconds?: number;
 }
 
@@ -36,6 +40,8 @@ export interface DeadLetter {
   /** Attempts before it was dead-lettered. */
   readonly attempts?: number;
   readonly failedAt?: string;
+  /** ISO 8601 time the message was sent to the queue it is in. */
+  readonly sentAt?: string;
   readonly body: string;
 }
 
@@ -57,6 +63,25 @@ export async function queueDepth(
     depth: Number(attributes.ApproximateNumberOfMessages ?? 0),
     inFlight: Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
   };
+}
+
+/** How many messages {@link oldestSampledAgeSeconds} looks at. */
+export const OLDEST_AGE_SAMPLE = 10;
+
+/**
+ * Age in seconds of the oldest of up to {@link OLDEST_AGE_SAMPLE} messages of a queue, looked at
+ * without consuming them; `undefined` for an empty queue.
+ */
+export async function oldestSampledAgeSeconds(
+  sqs: SQSClient,
+  queueUrl: string,
+  now = Date.now()
+): Promise<number | undefined> {
+  const sentTimes = (await peekDeadLetters(sqs, queueUrl, OLDEST_AGE_SAMPLE))
+    .map((letter) => (letter.sentAt ? Date.parse(letter.sentAt) : Number.NaN))
+    .filter((time) => Number.isFinite(time));
+  if (sentTimes.length === 0) return undefined;
+  return Math.max(0, Math.round((now - Math.min(...sentTimes)) / 1000));
 }
 
 /**
@@ -280,6 +305,9 @@ function toDeadLetter(message: Message): DeadLetter {
     reason: attribute(FAILURE_ATTRIBUTES.reason),
     attempts: attempts === undefined ? undefined : Number(attempts),
     failedAt: attribute(FAILURE_ATTRIBUTES.failedAt),
+    sentAt: message.Attributes?.SentTimestamp
+      ? new Date(Number(message.Attributes.SentTimestamp)).toISOString()
+      : undefined,
     body: message.Body ?? '',
   };
 }

@@ -163,6 +163,15 @@ describe('pipeline CLI', () => {
       kind: 'permanent',
       reason: expect.stringMatching(/injected permanent fault/),
     });
+    const listed = await pipeline('dlq', 'list', '--json');
+    expect(listed.code).toBe(EXIT.FAILED);
+    const audit = (
+      listed.json as {
+        deadLetterQueues: { consumer: string; depth: number; oldestAgeSeconds?: number }[];
+      }
+    ).deadLetterQueues.find((queue) => queue.consumer === 'audit');
+    expect(audit?.depth).toBeGreaterThanOrEqual(1);
+    expect(audit?.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
     if (target.target === 'local') {
       const tailed = await pipeline('tail', '--event', id, '--no-follow', '--json');
       expect(tailed.code).toBe(EXIT.OK);

@@ -2,6 +2,8 @@ import { CliError, EXIT } from '../cli-error.ts';
 import { type Command, type CommandArgs, stringFlag } from '../command.ts';
 import {
   type DeadLetterQueueDepth,
+  OLDEST_AGE_SAMPLE,
+  oldestSampledAgeSeconds,
   peekDeadLetters,
   queueDepth,
   redriveDeadLetters,
@@ -39,7 +41,9 @@ export const dlqListCommand: Command = {
   summary: 'list every dead-letter queue with its depth',
   help: `Usage: pipeline dlq list
 
-Lists each consumer's dead-letter queue with the number of messages in it.
+Lists each consumer's dead-letter queue with the number of messages in it and the age of
+its oldest message (the oldest of up to ${OLDEST_AGE_SAMPLE} looked at, without consuming them;
+on AWS, CloudWatch's ApproximateAgeOfOldestMessage is the exact figure).
 Exit code 0 when all are empty, 1 when any holds messages.`,
   options: {},
   async run(args, io) {
@@ -47,12 +51,27 @@ Exit code 0 when all are empty, 1 when any holds messages.`,
     const depths: DeadLetterQueueDepth[] = await Promise.all(
       Object.entries(context.outputs.consumers)
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, consumer]) => queueDepth(context.sqs, name, consumer.deadLetterQueueUrl))
+        .map(async ([name, consumer]) => {
+          const depth = await queueDepth(context.sqs, name, consumer.deadLetterQueueUrl);
+          if (depth.depth === 0) return depth;
+          const oldestAgeSeconds = await oldestSampledAgeSeconds(
+            context.sqs,
+            consumer.deadLetterQueueUrl
+          );
+          return { ...depth, oldestAgeSeconds };
+        })
     );
-    if (io.json) io.out(JSON.stringify({ deadLetterQueues: depths }));
-    else
-      for (const queue of depths)
-        io.out(`${queue.consumer.padEnd(16)} ${String(queue.depth).padStart(6)} messages`);
+    if (io.json) {
+      io.out(JSON.stringify({ deadLetterQueues: depths }));
+    } else {
+      for (const queue of depths) {
+        const age =
+          queue.oldestAgeSeconds === undefined
+            ? ''
+            : `  oldest ${formatAge(queue.oldestAgeSeconds)}`;
+        io.out(`${queue.consumer.padEnd(16)} ${String(queue.depth).padStart(6)} messages${age}`);
+      }
+    }
     return depths.some((queue) => queue.depth + queue.inFlight > 0) ? EXIT.FAILED : EXIT.OK;
   },
 };
@@ -120,3 +139,12 @@ on the local emulators or when --max is given. Prints the number of messages mov
     return EXIT.OK;
   },
 };
+
+/** `75` → `1m15s`, `3700` → `1h1m`, `200000` → `2d7h`. */
+export function formatAge(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+  const hours = Math.floor(seconds / 3600);
+  if (hours < 48) return `${hours}h${Math.floor((seconds % 3600) / 60)}m`;
+  return `${Math.floor(hours / 24)}d${hours % 24}h`;
+}

@@ -6,6 +6,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_ATTRIBUTES } from '../../../functions/shared/contract.ts';
 import {
+  oldestSampledAgeSeconds,
   peekDeadLetters,
   queueDepth,
   redriveDeadLetters,
@@ -60,6 +61,17 @@ describe('dead-letter queue operations (fauxqs)', () => {
     });
     expect(letters.find((letter) => letter.eventId === 'e-1')?.kind).toBe('max-receive-count');
     expect(depth).toMatchObject({ depth: 13, inFlight: 0 });
+  });
+
+  it('reports the age of the oldest sampled message, and none for an empty queue', async () => {
+    // Act
+    const age = await oldestSampledAgeSeconds(emulators.sqs, dlqUrl, Date.now() + 90_000);
+    const emptyUrl =
+      (await emulators.sqs.send(new CreateQueueCommand({ QueueName: 'empty-dlq' }))).QueueUrl ?? '';
+    // Assess: sent just now, looked at 90 s later
+    expect(age).toBeGreaterThanOrEqual(89);
+    expect(age).toBeLessThan(120);
+    expect(await oldestSampledAgeSeconds(emulators.sqs, emptyUrl)).toBeUndefined();
   });
 
   it('redrives at most --max messages, then the rest, keeping bodies and attributes', async () => {
