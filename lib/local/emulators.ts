@@ -17,6 +17,7 @@ import {
   operationFromTarget,
   serviceFromTarget,
 } from './api-call-counter.ts';
+import { fixFauxqsPersistence } from './fauxqs-persistence-fix.ts';
 
 /** Which DynamoDB emulator to run. */
 export type DynamoDbEngine = 'dynalite' | 'local';
@@ -260,6 +261,7 @@ async function startFauxqsOnLoopback(
   let closePersistence: (() => void) | undefined;
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
+    await fixFauxqsPersistence();
     const { PersistenceManager } = await load('persistence.js');
     const persistence = new PersistenceManager(dataDir);
     // Same order as fauxqs's startFauxqs: load first, then attach, so loading writes nothing back.

@@ -48,6 +48,7 @@ import {
 } from './consumer-event.ts';
 import { buildDeadLetterMessage, type DeadLetterKind } from './dead-letter.ts';
 import { CRASH_EXIT_CODE, injectTestFault, parseTestFault } from './test-fault.ts';
+import { OutOfTimeError, timeReserveMs } from './time-budget.ts';
 
 /** What a consumer's `handle` gets next to the event. */
 export interface ConsumerContext {
@@ -188,7 +189,13 @@ interface Invocation extends ConsumerContext {
  * 4. on a permanent failure, sends the message to the DLQ at once (kind `permanent`) and
  *    reports success so that the source deletes it; if that send fails, it reports a batch item
  *    failure instead, so nothing is lost;
- * 5. records one delivery status per attempt: `succeeded`, `retrying` or `dead_lettered`.
+ * 5. records one delivery status per attempt: `succeeded`, `retrying` or `dead_lettered`;
+ * 6. starts no record once less than the invocation's time reserve ({@link timeReserveMs}) is
+ *    left: those are reported failed and made visible again at once, so that a batch running
+ *    long is cut between records rather than by the timeout inside one.
+ *
+ * A delivery that finds its event in progress elsewhere is kept invisible until that delivery's
+ * in-progress lease ends (or its backoff, if longer).
  *
  * On a FIFO queue, records are processed in order and a failure in a message group fails the
  * group's later records of the batch (they are released at once, behind the failed one, which
@@ -446,6 +453,22 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
     );
   }
 
+  /** Makes a record visible again at once (it was not attempted, so it has no backoff). */
+  async function releaseNow(record: SQSRecord): Promise<void> {
+    try {
+      await runtime.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: config.sourceQueueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: 0,
+        })
+      );
+    } catch (error) {
+      // It comes back after the queue's visibility timeout instead.
+      logger.warn('record not released', { messageId: record.messageId, error });
+    }
+  }
+
   async function releaseSkipped(
     event: SQSEvent,
     response: SQSBatchResponse,
@@ -484,7 +507,19 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
     idempotencyConfig.registerLambdaContext(context);
     logger.addContext(context);
     const failedByHandler = new Set<string>();
+    const reserveMs = timeReserveMs(context.getRemainingTimeInMillis());
     const recordHandler = async (record: SQSRecord): Promise<void> => {
+      const remainingMs = context.getRemainingTimeInMillis();
+      if (remainingMs < reserveMs) {
+        // Cut the batch between records, not inside one: the rest comes back at once.
+        failedByHandler.add(record.messageId);
+        await releaseNow(record);
+        logger.warn('record not started, invocation out of time', {
+          messageId: record.messageId,
+          remainingMs,
+        });
+        throw new OutOfTimeError(remainingMs);
+      }
       try {
         await processRecord(record, context);
       } catch (error) {

@@ -244,6 +244,85 @@ describe('createConsumer (fauxqs + dynalite)', () => {
     expect(await deliveryOf(event, config.consumerName)).toMatchObject({ status: 'succeeded' });
   });
 
+  it('keeps a duplicate that finds the event in progress away until the lease ends', async () => {
+    // Prepare: the holder's lease is bound to its 20 s of remaining time; the duplicate's
+    // backoff alone would be 0 s (jitter 0), which could spend every receive inside the lease.
+    const { queues, config } = await setUp({ maxReceiveCount: 5 });
+    let entered!: () => void;
+    const leaseTaken = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holderDriver = new SqsLambdaDriver({
+      sqs: emulators.sqs,
+      queueUrl: queues.queueUrl,
+      functionTimeoutMs: 20_000,
+      handler: counterConsumer(config, {
+        sleep: () => {
+          entered();
+          return gate;
+        },
+      }),
+    });
+    const duplicateDriver = new SqsLambdaDriver({
+      sqs: emulators.sqs,
+      queueUrl: queues.queueUrl,
+      handler: counterConsumer(config, { random: () => 0 }),
+    });
+    const key = randomUUID();
+    const event = countedEvent(key, { testfault: 'sleep:1' });
+    await send(queues, event);
+    await send(queues, event);
+    const [firstMessage] = await holderDriver.receive(1);
+    const [secondMessage] = await duplicateDriver.receive(1);
+    if (!firstMessage || !secondMessage) throw new Error('expected two messages');
+    const holding = holderDriver.invoke([firstMessage]);
+    await leaseTaken;
+    const leaseEndsBy = Date.now() + 20_000;
+    // Act
+    const concurrent = await duplicateDriver.invoke([secondMessage]);
+    release();
+    await holding;
+    // Assess: the duplicate stays invisible until (about) the lease's end, not 0 s.
+    expect(concurrent.failed).toEqual([secondMessage.MessageId]);
+    const inflight = inspect(queues.queueName).messages.inflight.find(
+      (entry) => entry.message.messageId === secondMessage.MessageId
+    );
+    expect(inflight?.visibilityDeadline).toBeGreaterThanOrEqual(leaseEndsBy - 2_000);
+    expect(inflight?.visibilityDeadline).toBeLessThanOrEqual(leaseEndsBy + 2_000);
+    expect(await applications(key)).toBe(1);
+  });
+
+  it('starts no record once the invocation is under its time reserve, and releases it at once', async () => {
+    // Prepare: a 300 ms invocation keeps 100 ms in reserve; the first record takes 250 ms.
+    const { queues, config } = await setUp();
+    const driver = new SqsLambdaDriver({
+      sqs: emulators.sqs,
+      queueUrl: queues.queueUrl,
+      functionTimeoutMs: 300,
+      handler: counterConsumer(config),
+    });
+    const slowKey = randomUUID();
+    const nextKey = randomUUID();
+    await send(queues, countedEvent(slowKey, { testfault: 'sleep:250' }));
+    await send(queues, countedEvent(nextKey));
+    const messages = await driver.receive(2);
+    expect(messages).toHaveLength(2);
+    // Act
+    const invocation = await driver.invoke(messages);
+    // Assess: the slow one is done; the next was not started and is visible again.
+    expect(invocation.deleted).toHaveLength(1);
+    expect(invocation.failed).toHaveLength(1);
+    expect(await applications(slowKey)).toBe(1);
+    expect(await applications(nextKey)).toBeUndefined();
+    const { messages: state } = inspect(queues.queueName);
+    expect(state.inflight).toHaveLength(0);
+    expect(state.ready).toHaveLength(1);
+  });
+
   it('retries a transient failure with growing visibility, then succeeds', async () => {
     // Prepare
     const { queues, config } = await setUp({ maxReceiveCount: 5 });

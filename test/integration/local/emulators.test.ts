@@ -10,6 +10,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -106,6 +107,40 @@ describe('startLocalEmulators', () => {
       sqs.destroy();
       dynamo.destroy();
       await second.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('makes a message visible again at once with persistence on (fauxqs 2.4.1 lost it)', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'persist-'));
+    const emulators = await startLocalEmulators({ persistDir: dir });
+    const sqs = new SQSClient({ ...LOCAL, endpoint: emulators.endpoints.sqs });
+    try {
+      const { QueueUrl } = await sqs.send(
+        new CreateQueueCommand({ QueueName: 'released', Attributes: { VisibilityTimeout: '600' } })
+      );
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'back at once' }));
+      const { Messages: first } = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
+
+      // Act
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl,
+          ReceiptHandle: first?.[0]?.ReceiptHandle,
+          VisibilityTimeout: 0,
+        })
+      );
+      const { Messages: again } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['All'] })
+      );
+
+      // Assess
+      expect(again?.map((message) => message.Body)).toEqual(['back at once']);
+      expect(again?.[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
+    } finally {
+      sqs.destroy();
+      await emulators.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });
