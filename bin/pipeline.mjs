@@ -7,7 +7,7 @@
  * Plain JavaScript with a shebang on purpose: a package `bin` must be directly executable, or a
  * shell would try to run it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,9 +22,15 @@ if (major < 22 || (major === 22 && minor < 5)) {
     );
     process.exit(4);
   }
-  const child = spawnSync(pinned, [self, ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(child.status ?? 1);
+  const child = spawn(pinned, [self, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // Pass stop signals on, so that `kill <pid>` of this launcher stops the runtime too (a
+  // terminal's Ctrl-C reaches both anyway); exit as the child does.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./pipeline.ts');
 }
-const { register } = await import('tsx/esm/api');
-register();
-await import('./pipeline.ts');
