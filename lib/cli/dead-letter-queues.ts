@@ -45,6 +45,25 @@ export interface DeadLetter {
   readonly body: string;
 }
 
+/** Messages in a queue: waiting, in flight and delayed (0 once everything was deleted). */
+export async function queueBacklog(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes: attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    })
+  );
+  return (
+    Number(attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}
+
 /** Reads the depth of a queue. */
 export async function queueDepth(
   sqs: SQSClient,

@@ -32,6 +32,12 @@ export interface SynthOptions {
   readonly projectDir: string;
   /** Assembly directory, relative to the project or absolute. @default 'cdk.out' */
   readonly outdir?: string;
+  /**
+   * The command that runs the CDK app (`cdk synth --app`), relative to the project.
+   *
+   * @default - cdk.json's `app`
+   */
+  readonly app?: string;
   /** Context values passed with `--context key=value`. @default - none */
   readonly context?: Readonly<Record<string, string>>;
   /** Synthesize even when the inputs are unchanged. @default false */
@@ -82,12 +88,15 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const context = options.context ?? {};
   const releaseLock = await acquireLock(`${outdir}.synth-lock`);
   try {
-    const inputs = await inputsHash(projectDir, context);
+    const inputs = await inputsHash(projectDir, {
+      ...context,
+      ...(options.app === undefined ? {} : { '--app': options.app }),
+    });
     if (!options.force && (await isCurrent(outdir, inputs))) {
       return { outdir, reused: true, elapsedMs: performance.now() - started };
     }
     options.log?.('synthesizing the CDK app (bundling the functions)…');
-    await runCdkSynth(projectDir, outdir, context, options.signal);
+    await runCdkSynth(projectDir, outdir, context, options.app, options.signal);
     await writeFile(
       join(outdir, SYNTH_STAMP_FILE),
       `${JSON.stringify({ inputs, assembly: await assemblyHash(outdir) } satisfies Stamp)}\n`
@@ -178,6 +187,7 @@ async function runCdkSynth(
   projectDir: string,
   outdir: string,
   context: Readonly<Record<string, string>>,
+  app: string | undefined,
   signal?: AbortSignal
 ): Promise<void> {
   const args = [
@@ -188,6 +198,7 @@ async function runCdkSynth(
     '--no-version-reporting',
     // The built-in CloudFormation validation costs ~2 s per synth; the unit tests run it.
     '--no-validation',
+    ...(app === undefined ? [] : ['--app', app]),
     '--output',
     outdir,
     ...Object.entries(context).flatMap(([key, value]) => ['--context', `${key}=${value}`]),

@@ -2,15 +2,11 @@
  * The end of a soak: wait until the queues are quiet, then check every accepted event at every
  * consumer it should reach, against the effects in the table and the dead-letter queues.
  */
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../functions/shared/contract.ts';
 import { SHOP_EVENT_TYPES } from '../../functions/shop/schemas.ts';
 import { shopKeys } from '../../functions/shop/shop-store.ts';
+import { queueBacklog } from '../cli/dead-letter-queues.ts';
 import type { AcceptedEvent } from './driver.ts';
 import type { ExpectationModel, ExpectedOutcome } from './expectations.ts';
 import type { SoakClient } from './soak-client.ts';
@@ -65,30 +61,12 @@ export interface FoundDeadLetter {
   readonly reason?: string;
 }
 
-/** Messages in a queue: waiting, in flight and delayed. */
-export async function backlog(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes: attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    })
-  );
-  return (
-    Number(attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
-}
-
 /** The backlog of every consumer's source queue. */
 export async function backlogs(client: SoakClient): Promise<Record<string, number>> {
   const entries = await Promise.all(
     Object.entries(client.outputs.consumers).map(
-      async ([consumer, queues]) => [consumer, await backlog(client.sqs, queues.queueUrl)] as const
+      async ([consumer, queues]) =>
+        [consumer, await queueBacklog(client.sqs, queues.queueUrl)] as const
     )
   );
   return Object.fromEntries(entries);

@@ -40,7 +40,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       ? 'soak stack is up to date'
       : `synthesized the soak stack in ${(synth.elapsedMs / 1000).toFixed(1)} s`
   );
-  // The soak persists the emulators' state across its restart: see the module for the bug.
+  // The soak persists the emulators' state across its restart (persistDir below).
   await mkdir(join(projectDir, '.state'), { recursive: true });
   const workDir = await mkdtemp(join(projectDir, '.state', 'soak-'));
   const signals: Record<string, number> = Object.fromEntries(

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { REQUIRED_LOCALSTACK_SERVICES } from '../../../lib/cli/deploy/localstack-guard.ts';
 
 /** How the fake answers. */
 export interface FakeEndpointOptions {
@@ -29,21 +30,7 @@ export interface FakeEndpoint {
 /** A LocalStack 4 health document with every service the pipeline needs. */
 export function localStackHealth(overrides: Record<string, string> = {}): string {
   const services = Object.fromEntries(
-    [
-      'cloudformation',
-      's3',
-      'ssm',
-      'sts',
-      'iam',
-      'kms',
-      'sns',
-      'sqs',
-      'lambda',
-      'dynamodb',
-      'apigateway',
-      'logs',
-      'cloudwatch',
-    ].map((name) => [name, 'available'])
+    REQUIRED_LOCALSTACK_SERVICES.map((name) => [name, 'available'])
   );
   return JSON.stringify({
     services: { ...services, ...overrides },
