@@ -2,7 +2,7 @@
  * `npm run bench`: measures the local runtime in one run on this machine and prints a table;
  * writes everything to bench-results/latest.json. See BENCHMARKS.md.
  *
- * Usage: `npm run bench [-- --quick] [-- --out <file>] [-- --seed <n>]`
+ * Usage: `npm run bench [-- --quick] [-- --cost-only] [-- --batch <1-10>] [-- --out <file>] [-- --seed <n>]`
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -29,12 +29,24 @@ import { LocalRuntime } from '../lib/local/runtime.ts';
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    'cost-only': { type: 'boolean', default: false },
+    batch: { type: 'string', default: '1' },
     out: { type: 'string', default: 'bench-results/latest.json' },
     seed: { type: 'string', default: '1' },
   },
 });
 const quick = values.quick === true;
 const seed = Number(values.seed);
+/** Events per ingest request; above 1 the load generator uses batch mode. */
+const batchSize = Number(values.batch);
+if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
+  process.stderr.write(`bench: --batch must be an integer from 1 to 10, got ${values.batch}\n`);
+  process.exit(2);
+}
+if (batchSize > 1 && values['cost-only'] !== true) {
+  process.stderr.write('bench: --batch is only for --cost-only runs\n');
+  process.exit(2);
+}
 const plan = quick
   ? {
       fixedMs: 6_000,
@@ -67,8 +79,13 @@ const machine = {
   loadAverageAtStart: loadavg(),
 };
 log(
-  `${quick ? 'quick' : 'full'} run on ${machine.nproc} × ${machine.cpu}, node ${machine.node}, load ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}`
+  `${values['cost-only'] ? 'cost-only' : quick ? 'quick' : 'full'} run (${batchSize} event${batchSize > 1 ? 's' : ''} per request) on ${machine.nproc} × ${machine.cpu}, node ${machine.node}, load ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}`
 );
+
+if (values['cost-only'] === true) {
+  await measureCostOnly();
+  process.exit(0);
+}
 
 const copy = await copyProject(projectDir);
 log(`project copied to ${copy.dir}`);
@@ -90,30 +107,7 @@ try {
   const ceiling = await measureEmulatorCeiling(plan.ceiling);
 
   // 3. The pipeline under load, in this process (the load generator is a worker thread).
-  log('starting the runtime in-process…');
-  const tracker = new DeliveryTracker();
-  const runtime = await LocalRuntime.start({
-    projectDir: copy.dir,
-    port: 0,
-    watch: false,
-    log: (line) => tracker.onLog(line),
-  });
-  const functions = runtime.summary.stacks.flatMap((result) => result.stack.functions);
-  const consumerFunctions = new Set(
-    functions.filter((fn) => fn.environment[ENV.CONSUMER_NAME]).map((fn) => fn.functionName)
-  );
-  const apiBaseUrl = apiUrlOf(runtime);
-  if (!apiBaseUrl)
-    throw new Error(`no ${OUTPUT_KEYS.apiUrl} output in ${runtime.summary.outputsFile}`);
-  const run = (rate: number, durationMs: number, runSeed: number) =>
-    runAtRate(tracker, {
-      apiBaseUrl,
-      region: 'us-east-1',
-      rate,
-      durationMs,
-      drainMs: plan.drainMs,
-      seed: runSeed,
-    });
+  const { runtime, functions, consumerFunctions, run } = await startPipeline(copy.dir);
   let fixed: RateRunResult[] = [];
   let counts: ApiCallSnapshot | undefined;
   let countedEvents = 0;
@@ -174,10 +168,7 @@ try {
   const bundles = await measureBundles(functions, plan.initSamples);
 
   // 6. Cost per million events, and calls per event.
-  const costInputs = { events: countedEvents, consumerFunctions };
-  const cost = counts ? estimateCost(counts, costInputs) : undefined;
-  const naive = counts ? estimateNaiveCost(counts, costInputs) : undefined;
-  const perEvent = counts ? callsPerEvent(counts, countedEvents) : [];
+  const { apiCalls, cost } = costOf(counts, countedEvents, consumerFunctions);
   const composite = counts ? compositeCeiling(counts, countedEvents, ceiling) : undefined;
 
   const results = {
@@ -200,13 +191,8 @@ try {
       compositeCeilingEventsPerSecond: composite,
       sustainedOverCompositeCeiling: composite ? sustainedRate / composite : undefined,
     },
-    apiCalls: { countedAtRate: COUNTED_RATE, events: countedEvents, perEvent, raw: counts },
-    cost: {
-      prices: PRICES,
-      actual: cost,
-      naive,
-      ratio: cost && naive ? cost.totalPerMillionEvents / naive.totalPerMillionEvents : undefined,
-    },
+    apiCalls,
+    cost,
     bundles,
   };
   const out = resolve(projectDir, values.out ?? 'bench-results/latest.json');
@@ -288,34 +274,7 @@ try {
       value: `${formatNumber(ceiling.dynamoConditionalPutPerSecond)} /s`,
       target: '~2.1k',
     },
-    ...perEvent.map((row) => ({
-      section: `AWS calls per event (at ${COUNTED_RATE}/s, ${countedEvents} events)`,
-      metric: `${row.service} ${row.operation}`,
-      value: row.perEvent.toFixed(3),
-    })),
-    ...(cost?.lines ?? [])
-      .filter((line) => line.dollarsPerMillionEvents > 0)
-      .map((line) => ({
-        section: 'AWS cost per million events',
-        metric: line.item,
-        value: `${formatDollars(line.dollarsPerMillionEvents)} (${line.unitsPerEvent.toFixed(3)}/event)`,
-      })),
-    {
-      section: 'AWS cost per million events',
-      metric: 'total, as built',
-      value: cost ? formatDollars(cost.totalPerMillionEvents) : 'n/a',
-    },
-    {
-      section: 'AWS cost per million events',
-      metric: 'total, naive design',
-      value: naive ? formatDollars(naive.totalPerMillionEvents) : 'n/a',
-    },
-    {
-      section: 'AWS cost per million events',
-      metric: 'as built ÷ naive',
-      value: results.cost.ratio === undefined ? 'n/a' : formatRatio(results.cost.ratio),
-      target: '≤ 60%',
-    },
+    ...costRows(results.apiCalls, results.cost),
     ...bundles.map((bundle) => ({
       section: 'bundles',
       metric: `${bundle.consumer ?? bundle.functionName} (${bundle.memorySizeMb} MB)`,
@@ -375,4 +334,173 @@ function compositeCeiling(
     seconds += count.calls / ceiling.dynamoConditionalPutPerSecond;
   }
   return events / seconds;
+}
+
+/**
+ * Starts the local runtime in-process on the project copy `dir`, with the delivery tracker the
+ * load runs finish events with, and returns a function that runs the shop mix at a rate.
+ */
+async function startPipeline(dir: string) {
+  log('starting the runtime in-process…');
+  const tracker = new DeliveryTracker();
+  const runtime = await LocalRuntime.start({
+    projectDir: dir,
+    port: 0,
+    watch: false,
+    log: (line) => tracker.onLog(line),
+  });
+  const functions = runtime.summary.stacks.flatMap((result) => result.stack.functions);
+  const consumerFunctions = new Set(
+    functions.filter((fn) => fn.environment[ENV.CONSUMER_NAME]).map((fn) => fn.functionName)
+  );
+  const apiBaseUrl = apiUrlOf(runtime);
+  if (!apiBaseUrl) {
+    await runtime.stop();
+    throw new Error(`no ${OUTPUT_KEYS.apiUrl} output in ${runtime.summary.outputsFile}`);
+  }
+  const run = (rate: number, durationMs: number, runSeed: number, eventsPerRequest = 1) =>
+    runAtRate(tracker, {
+      apiBaseUrl,
+      region: 'us-east-1',
+      rate,
+      durationMs,
+      drainMs: plan.drainMs,
+      seed: runSeed,
+      batchSize: eventsPerRequest,
+    });
+  return { runtime, functions, consumerFunctions, run };
+}
+
+/** Calls per event and the bills (as built, naive) of the counted run. */
+function costOf(
+  counts: ApiCallSnapshot | undefined,
+  events: number,
+  consumerFunctions: ReadonlySet<string>
+) {
+  const inputs = { events, consumerFunctions };
+  const actual = counts ? estimateCost(counts, inputs) : undefined;
+  const naive = counts ? estimateNaiveCost(counts, inputs) : undefined;
+  return {
+    apiCalls: {
+      countedAtRate: COUNTED_RATE,
+      events,
+      perEvent: counts ? callsPerEvent(counts, events) : [],
+      raw: counts,
+    },
+    cost: {
+      prices: PRICES,
+      actual,
+      naive,
+      ratio:
+        actual && naive ? actual.totalPerMillionEvents / naive.totalPerMillionEvents : undefined,
+    },
+  };
+}
+
+/** The table rows of the calls per event and the bills. */
+function costRows(
+  apiCalls: ReturnType<typeof costOf>['apiCalls'],
+  cost: ReturnType<typeof costOf>['cost']
+): TableRow[] {
+  return [
+    ...apiCalls.perEvent.map((row) => ({
+      section: `AWS calls per event (at ${COUNTED_RATE}/s, ${apiCalls.events} events)`,
+      metric: `${row.service} ${row.operation}`,
+      value: row.perEvent.toFixed(3),
+    })),
+    ...(cost.actual?.lines ?? [])
+      .filter((line) => line.dollarsPerMillionEvents > 0)
+      .map((line) => ({
+        section: 'AWS cost per million events',
+        metric: line.item,
+        value: `${formatDollars(line.dollarsPerMillionEvents)} (${line.unitsPerEvent.toFixed(3)}/event)`,
+      })),
+    {
+      section: 'AWS cost per million events',
+      metric: 'total, as built',
+      value: cost.actual ? formatDollars(cost.actual.totalPerMillionEvents) : 'n/a',
+    },
+    {
+      section: 'AWS cost per million events',
+      metric: 'total, naive design',
+      value: cost.naive ? formatDollars(cost.naive.totalPerMillionEvents) : 'n/a',
+    },
+    {
+      section: 'AWS cost per million events',
+      metric: 'as built ÷ naive',
+      value: cost.ratio === undefined ? 'n/a' : formatRatio(cost.ratio),
+      target: '≤ 60%',
+    },
+  ];
+}
+
+/**
+ * `--cost-only`: the warm-up and the counted run at {@link COUNTED_RATE} only (no start
+ * timings, ceilings, latency steps, sustain steps or bundles), for comparing the bill of two
+ * versions of the project in a few minutes. Run it from each version's directory.
+ *
+ * With `--batch <n>` (n > 1) a second counted run sends the same mix `n` events per request
+ * (batch mode), and its bill is compared with the naive design priced from the first run (one
+ * event per request): the naive design sends one request and one publish per event whatever
+ * the clients could do.
+ */
+async function measureCostOnly(): Promise<void> {
+  const copy = await copyProject(projectDir);
+  log(`cost only: project copied to ${copy.dir}`);
+  try {
+    const { runtime, consumerFunctions, run } = await startPipeline(copy.dir);
+    const counted: Array<{ counts: ApiCallSnapshot; events: number; eventsPerRequest: number }> =
+      [];
+    try {
+      log('warm-up: 3 s at 20 events/s (not reported)…');
+      await run(20, 3_000, seed + 100);
+      for (const eventsPerRequest of batchSize > 1 ? [1, batchSize] : [1]) {
+        log(
+          `counted run: ${COUNTED_RATE} events/s for ${plan.fixedMs / 1000} s, ${eventsPerRequest} per request…`
+        );
+        runtime.apiCalls.start();
+        const result = await run(COUNTED_RATE, plan.fixedMs, seed + COUNTED_RATE, eventsPerRequest);
+        counted.push({
+          counts: runtime.apiCalls.snapshot(),
+          events: result.accepted,
+          eventsPerRequest,
+        });
+        runtime.apiCalls.stop();
+      }
+    } finally {
+      await runtime.stop();
+    }
+    const [single, batched] = counted;
+    const { apiCalls, cost } = costOf(single?.counts, single?.events ?? 0, consumerFunctions);
+    const rows = costRows(apiCalls, cost);
+    let batchedResults: Record<string, unknown> | undefined;
+    if (batched) {
+      const own = costOf(batched.counts, batched.events, consumerFunctions);
+      const ratio =
+        own.cost.actual && cost.naive
+          ? own.cost.actual.totalPerMillionEvents / cost.naive.totalPerMillionEvents
+          : undefined;
+      batchedResults = { eventsPerRequest: batched.eventsPerRequest, ...own, ratio };
+      rows.push(
+        ...costRows(own.apiCalls, { ...own.cost, naive: cost.naive, ratio }).map((row) => ({
+          ...row,
+          section: `${row.section}, clients sending ${batched.eventsPerRequest} events per request`,
+        }))
+      );
+    }
+    const out = resolve(projectDir, values.out ?? 'bench-results/latest.json');
+    await writeJson(out, {
+      date: startedAt.toISOString(),
+      mode: 'cost-only',
+      command: `npm run bench -- --cost-only --batch ${batchSize}`,
+      machine: { ...machine, loadAverageAtEnd: loadavg() },
+      plan,
+      apiCalls,
+      cost,
+      batched: batchedResults,
+    });
+    process.stdout.write(`${formatTable(rows)}\n\nresults: ${out}\n`);
+  } finally {
+    await copy.remove();
+  }
 }

@@ -97,7 +97,10 @@ export function estimateCost(
  * - each delivered record is its own consumer invocation, lasting the per-invocation overhead
  *   plus the per-record time of a least-squares fit of measured batch durations against batch
  *   sizes (the mean time per record when batch sizes did not vary);
- * - consumer idempotency writes are exactly two per delivered record.
+ * - consumer idempotency writes are exactly two per delivered record;
+ * - delivery status writes are one per accepted event plus one per delivered record (each
+ *   outcome written), or as measured when that is more (the pipeline reports failed attempts
+ *   too; it reads a first attempt's success from the idempotency record instead of writing it).
  */
 export function estimateNaiveCost(
   counts: ApiCallSnapshot,
@@ -162,9 +165,14 @@ export function estimateNaiveCost(
   );
   const dynamodb: Record<string, ApiCallSnapshot['aws'][string][string]> = {};
   let measuredIdempotencyWrites = 0;
+  let measuredStatusWrites = 0;
   for (const [operation, count] of Object.entries(counts.aws.dynamodb ?? {})) {
     if (operation.includes('consumer#') && count.writeUnits > 0) {
       measuredIdempotencyWrites += count.writeUnits;
+      continue;
+    }
+    if (operation.includes('event#') && count.writeUnits > 0) {
+      measuredStatusWrites += count.writeUnits;
       continue;
     }
     dynamodb[operation] = count;
@@ -174,8 +182,14 @@ export function estimateNaiveCost(
     calls: 2 * deliveries,
     writeUnits: 2 * deliveries,
   };
+  const statusWrites = Math.max(measuredStatusWrites, inputs.events + deliveries);
+  dynamodb['status writes (accepted + one per record)'] = {
+    ...empty,
+    calls: statusWrites,
+    writeUnits: statusWrites,
+  };
   model.push(
-    `DynamoDB: consumer idempotency writes ${measuredIdempotencyWrites} measured → ${2 * deliveries} (two per record); other reads and writes as measured`
+    `DynamoDB: consumer idempotency writes ${measuredIdempotencyWrites} measured → ${2 * deliveries} (two per record); status writes ${measuredStatusWrites} measured → ${statusWrites} (one per event + one per record); other reads and writes as measured`
   );
   const naive: ApiCallSnapshot = {
     ...counts,

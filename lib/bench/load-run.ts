@@ -134,6 +134,8 @@ export interface RateRunOptions {
   /** How long to wait for the last events to finish. */
   readonly drainMs: number;
   readonly seed: number;
+  /** Events per request (batch mode above 1). @default 1 */
+  readonly batchSize?: number;
 }
 
 /** What one fixed-rate run measured. */
@@ -201,6 +203,7 @@ export async function runAtRate(
     durationMs: options.durationMs,
     seed: options.seed,
     maxInFlight: 512,
+    batchSize: options.batchSize ?? 1,
   };
   const worker = new Worker(new URL('./load-worker.ts', import.meta.url), { workerData: input });
   const ingest: number[] = [];

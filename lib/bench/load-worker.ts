@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SignedHttpClient } from '../cli/signed-http-client.ts';
-import { ShopMix } from './shop-mix.ts';
+import { ShopMix, type ShopRequest } from './shop-mix.ts';
 
 /** What the worker is started with. */
 export interface LoadWorkerInput {
@@ -18,7 +18,16 @@ export interface LoadWorkerInput {
   readonly seed: number;
   /** Requests in flight at most; past it the generator falls behind (and says so). */
   readonly maxInFlight: number;
+  /**
+   * Events per request: above 1, events to the same path are sent together in batch mode
+   * (`application/cloudevents-batch+json`) once this many are due, or {@link BATCH_LINGER_MS}
+   * after the first of them was due.
+   */
+  readonly batchSize: number;
 }
+
+/** Longest an event waits for others to fill its batch. */
+export const BATCH_LINGER_MS = 50;
 
 /** One request, as the worker reports it. Times are epoch milliseconds (fractional). */
 export interface SentEvent {
@@ -72,6 +81,53 @@ async function run(input: LoadWorkerInput): Promise<void> {
   const flusher = setInterval(flush, 100);
   let behindMs = 0;
   const requests: Promise<void>[] = [];
+  const send = (batch: readonly ShopRequest[]) => {
+    const [first] = batch;
+    if (!first) return;
+    inFlight += 1;
+    const sentAt = now();
+    const single = input.batchSize <= 1;
+    requests.push(
+      client
+        .request({
+          method: 'POST',
+          path: first.path,
+          headers: {
+            'content-type': single
+              ? 'application/cloudevents+json'
+              : 'application/cloudevents-batch+json',
+          },
+          body: JSON.stringify(single ? first.event : batch.map((request) => request.event)),
+        })
+        .then(
+          (response) => response.status,
+          () => 0
+        )
+        .then((status) => {
+          inFlight -= 1;
+          const answeredAt = now();
+          for (const request of batch) {
+            pending.push({
+              id: request.event.id,
+              subscribers: request.subscribers,
+              sentAt,
+              answeredAt,
+              status,
+            });
+          }
+        })
+    );
+  };
+  /** Events waiting for their batch, by path, with when the first of them was due. */
+  const batches = new Map<string, { due: number; requests: ShopRequest[] }>();
+  const sendLingering = (force: boolean) => {
+    for (const [path, batch] of batches) {
+      if (force || now() - batch.due >= BATCH_LINGER_MS) {
+        batches.delete(path);
+        send(batch.requests);
+      }
+    }
+  };
   // A pipeline that cannot keep up must not stretch the run without end: stop offering at 1.2×.
   const stopAt = start + input.durationMs * 1.2;
   for (let index = 0; index < total; index += 1) {
@@ -82,33 +138,21 @@ async function run(input: LoadWorkerInput): Promise<void> {
     while (inFlight >= input.maxInFlight) await new Promise((resolve) => setTimeout(resolve, 1));
     behindMs = Math.max(behindMs, now() - due);
     const request = mix.next(Date.now());
-    inFlight += 1;
     sent += 1;
-    const sentAt = now();
-    requests.push(
-      client
-        .request({
-          method: 'POST',
-          path: request.path,
-          headers: { 'content-type': 'application/cloudevents+json' },
-          body: JSON.stringify(request.event),
-        })
-        .then(
-          (response) => response.status,
-          () => 0
-        )
-        .then((status) => {
-          inFlight -= 1;
-          pending.push({
-            id: request.event.id,
-            subscribers: request.subscribers,
-            sentAt,
-            answeredAt: now(),
-            status,
-          });
-        })
-    );
+    if (input.batchSize <= 1) {
+      send([request]);
+      continue;
+    }
+    const batch = batches.get(request.path) ?? { due, requests: [] };
+    batch.requests.push(request);
+    batches.set(request.path, batch);
+    if (batch.requests.length >= input.batchSize) {
+      batches.delete(request.path);
+      send(batch.requests);
+    }
+    sendLingering(false);
   }
+  sendLingering(true);
   await Promise.all(requests);
   clearInterval(flusher);
   flush();

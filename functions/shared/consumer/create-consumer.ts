@@ -30,6 +30,11 @@ import {
 import { DeadLetterSendError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import type { IDeliveryStatusStore } from '../status/delivery-status.ts';
+import {
+  CONSUMER_IDEMPOTENCY_KEY_JMESPATH,
+  type ConsumerCompletion,
+  consumerIdempotencyKeyPrefix,
+} from '../status/consumer-completions.ts';
 import { DynamoDbDeliveryStatusStore } from '../status/dynamodb-delivery-status-store.ts';
 import { computeBackoffSeconds } from './backoff.ts';
 import { classifyError, describeError } from './classify-error.ts';
@@ -189,7 +194,9 @@ interface Invocation extends ConsumerContext {
  * 4. on a permanent failure, sends the message to the DLQ at once (kind `permanent`) and
  *    reports success so that the source deletes it; if that send fails, it reports a batch item
  *    failure instead, so nothing is lost;
- * 5. records one delivery status per attempt: `succeeded`, `retrying` or `dead_lettered`;
+ * 5. records the delivery status of each failed attempt (`retrying`, `dead_lettered`) and of a
+ *    success after a first attempt (`succeeded`); a first attempt that succeeds writes none, as
+ *    its completed idempotency record (with time and attempt) is what the status store reads;
  * 6. starts no record once less than the invocation's time reserve ({@link timeReserveMs}) is
  *    left: those are reported failed and made visible again at once, so that a batch running
  *    long is cut between records rather than by the timeout inside one.
@@ -221,7 +228,7 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
 
   const idempotencyConfig = new IdempotencyConfig({
     // CloudEvents: `source` + `id` identify an event.
-    eventKeyJmesPath: '[source, id]',
+    eventKeyJmesPath: CONSUMER_IDEMPOTENCY_KEY_JMESPATH,
     // The same identity with another payload is a producer bug, not a duplicate.
     payloadValidationJmesPath: '[type, subject, data]',
     throwOnNoIdempotencyKey: true,
@@ -234,7 +241,7 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
     awsSdkV3Client: runtime.dynamoDb,
   });
   const applyOnce = makeIdempotent(
-    async (event: ConsumerEvent, invocation: Invocation): Promise<void> => {
+    async (event: ConsumerEvent, invocation: Invocation): Promise<ConsumerCompletion> => {
       const fault = config.testHooks
         ? parseTestFault(event.extensions[TEST_FAULT_EXTENSION])
         : undefined;
@@ -248,11 +255,13 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
       }
       invocation.applied = true;
       await handle(event, invocation);
+      // Stored in the completed record: `GET /events/{id}` reads it (see processRecord).
+      return { completedAt: runtime.now().toISOString(), attempt: invocation.attempt };
     },
     {
       persistenceStore,
       config: idempotencyConfig,
-      keyPrefix: `${KEY_PREFIX.consumerIdempotency}${consumer}`,
+      keyPrefix: consumerIdempotencyKeyPrefix(consumer),
       dataIndexArgument: 0,
     }
   );
@@ -440,8 +449,11 @@ export function createConsumer<TSchemas extends ConsumerSchemas>(
       await handleFailure(record, known, attempt, error, event);
       return;
     }
-    // A failed status write fails the record: the retry finds the effect done and reports again.
-    await report(identity, 'succeeded', attempt);
+    // At the first attempt, the completed idempotency record is the status: the status store
+    // reads it, and no earlier attempt of this message left a `retrying` to overwrite. Later
+    // attempts report, so the status keeps their count. A failed status write fails the record:
+    // the retry finds the effect done and reports again.
+    if (attempt > 1) await report(identity, 'succeeded', attempt);
     logger.info(
       invocation.applied ? 'event processed' : 'duplicate delivery, effect already applied',
       {

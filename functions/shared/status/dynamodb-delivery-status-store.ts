@@ -3,6 +3,11 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { DeliveryState } from '../contract.ts';
 import { KEY_PREFIX, TABLE_KEYS } from '../contract.ts';
 import {
+  type ConsumerCompletion,
+  type IConsumerCompletions,
+  PowertoolsConsumerCompletions,
+} from './consumer-completions.ts';
+import {
   type AcceptedEvent,
   type DeliveryOutcome,
   type DeliveryView,
@@ -21,6 +26,12 @@ export interface DynamoDbDeliveryStatusStoreProps {
   readonly ttlSeconds: number;
   /** Clock, for tests. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Where `getStatus` reads the consumers' completions.
+   *
+   * @default - the consumers' Powertools idempotency records in the same table
+   */
+  readonly completions?: IConsumerCompletions;
 }
 
 const ACCEPTED = 'accepted|';
@@ -28,8 +39,13 @@ const DELIVERY = 'delivery|';
 const SEPARATOR = '|';
 
 /**
- * Delivery status in the pipeline table: one item per event id (`event#<id>`), so that
- * `GET /events/{id}` is a single GetItem and every writer does a single UpdateItem.
+ * Delivery status in the pipeline table: one item per event id (`event#<id>`), so that every
+ * writer does a single UpdateItem.
+ *
+ * A delivery that succeeds at its first attempt writes no status: the consumer's completed
+ * idempotency record (which it writes anyway) says so, and `getStatus` reads it for every
+ * consumer not already reported `succeeded` — one more GetItem per such consumer, on reads only.
+ * This saves a write per delivery, the most frequent write of the pipeline.
  *
  * Each writer sets only its own top-level attributes (`accepted|<source>`,
  * `delivery|<source>|<consumer>`), so the ingest and the consumers never overwrite each other
@@ -38,12 +54,16 @@ const SEPARATOR = '|';
 export class DynamoDbDeliveryStatusStore implements IDeliveryStatusStore {
   private readonly documents: DynamoDBDocumentClient;
   private readonly now: () => number;
+  private readonly completions: IConsumerCompletions;
 
   constructor(private readonly props: DynamoDbDeliveryStatusStoreProps) {
     this.documents = DynamoDBDocumentClient.from(props.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
     this.now = props.now ?? Date.now;
+    this.completions =
+      props.completions ??
+      new PowertoolsConsumerCompletions({ tableName: props.tableName, client: props.client });
   }
 
   async recordAccepted(events: readonly AcceptedEvent[]): Promise<void> {
@@ -122,9 +142,27 @@ export class DynamoDbDeliveryStatusStore implements IDeliveryStatusStore {
     );
     if (!item) return [];
     const sources = [...((item.sources as Set<string> | undefined) ?? [])].sort();
-    return sources
-      .filter((candidate) => source === undefined || candidate === source)
-      .map((candidate) => toView(id, candidate, item));
+    return Promise.all(
+      sources
+        .filter((candidate) => source === undefined || candidate === source)
+        .map((candidate) => this.withCompletions(toView(id, candidate, item)))
+    );
+  }
+
+  /** Marks `succeeded` each consumer whose idempotency record says it applied the event. */
+  private async withCompletions(view: EventStatusView): Promise<EventStatusView> {
+    const subscribers = await Promise.all(
+      view.subscribers.map(async (subscriber) => {
+        if (subscriber.status === 'succeeded') return subscriber;
+        const completion = await this.completions.read(subscriber.name, view.source, view.id);
+        return completion ? succeededFrom(subscriber, completion) : subscriber;
+      })
+    );
+    return {
+      ...view,
+      done: subscribers.every((subscriber) => FINAL_STATES.has(subscriber.status)),
+      subscribers,
+    };
   }
 
   private expiry(): number {
@@ -152,6 +190,20 @@ interface StoredDelivery {
   attempts: number;
   lastError?: string;
   updatedAt?: string;
+}
+
+/**
+ * A delivery the consumer completed without reporting it (first attempt), or after reporting a
+ * failure of an earlier attempt or copy (a duplicate message, a redriven one).
+ */
+function succeededFrom(reported: DeliveryView, completion: ConsumerCompletion): DeliveryView {
+  return {
+    name: reported.name,
+    status: 'succeeded',
+    attempts: Math.max(reported.attempts, completion.attempt),
+    lastError: reported.lastError,
+    updatedAt: completion.completedAt ?? reported.updatedAt,
+  };
 }
 
 function toView(id: string, source: string, item: Record<string, unknown>): EventStatusView {

@@ -106,6 +106,9 @@ describe('createConsumer (fauxqs + dynalite)', () => {
     );
   }
 
+  /** Consumer of the test's setUp: `send` records the event accepted for it, as the ingest does. */
+  let expectedConsumer = '';
+
   async function setUp(options: { fifo?: boolean; maxReceiveCount?: number } = {}) {
     const queues = await createTestQueues(emulators.sqs, `q-${randomUUID().slice(0, 8)}`, options);
     const config = testConsumerConfig(queues, {
@@ -113,10 +116,21 @@ describe('createConsumer (fauxqs + dynalite)', () => {
       fifo: options.fifo ?? false,
       maxReceiveCount: options.maxReceiveCount ?? 3,
     });
+    expectedConsumer = config.consumerName;
     return { queues, config };
   }
 
   async function send(queues: TestQueues, event: StructuredCloudEvent, fifo = false) {
+    await status.recordAccepted([
+      {
+        id: event.id,
+        source: event.source,
+        type: event.type,
+        destination: `queue:${queues.queueName}`,
+        consumers: [expectedConsumer],
+        acceptedAt: new Date().toISOString(),
+      },
+    ]);
     await emulators.sqs.send(
       new SendMessageCommand(cloudEventMessage(event, queues.queueUrl, { fifo }))
     );
@@ -163,7 +177,13 @@ describe('createConsumer (fauxqs + dynalite)', () => {
     expect(await deliveryOf(event, config.consumerName)).toMatchObject({
       status: 'succeeded',
       attempts: 1,
+      updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
+    // A first attempt's success is read from the idempotency record: no status write.
+    const statusItem = await getItem(emulators.dynamoDb, TABLE, `event#${event.id}`);
+    expect(Object.keys(statusItem ?? {}).filter((name) => name.startsWith('delivery|'))).toEqual(
+      []
+    );
   });
 
   it('applies a duplicate delivery (the same event sent twice) once', async () => {

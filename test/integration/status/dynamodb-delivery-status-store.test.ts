@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  ConsumerCompletion,
+  IConsumerCompletions,
+} from '../../../functions/shared/status/consumer-completions.ts';
 import { DynamoDbDeliveryStatusStore } from '../../../functions/shared/status/dynamodb-delivery-status-store.ts';
 import { createPipelineTable, type Emulators, startEmulators } from '../../helpers/emulators.ts';
 
@@ -104,5 +108,71 @@ describe('DynamoDbDeliveryStatusStore (dynalite)', () => {
     expect((await store.getStatus('same')).map((v) => v.source)).toEqual(['urn:a', 'urn:a|b']);
     expect((await store.getStatus('same', 'urn:a|b')).map((v) => v.source)).toEqual(['urn:a|b']);
     expect(await store.getStatus('unknown')).toEqual([]);
+  });
+
+  describe('with the consumers\' completions', () => {
+    /** Completions keyed `consumer|source|id`, standing in for the idempotency records. */
+    const completed = new Map<string, ConsumerCompletion>();
+    const completions: IConsumerCompletions = {
+      read: async (consumer, source, id) => completed.get(`${consumer}|${source}|${id}`),
+    };
+    let withCompletions: DynamoDbDeliveryStatusStore;
+    beforeAll(() => {
+      withCompletions = new DynamoDbDeliveryStatusStore({
+        tableName: 'pipeline',
+        client: emulators.dynamoDb,
+        ttlSeconds: 3600,
+        completions,
+      });
+    });
+
+    it('reports a consumer that completed without reporting as succeeded', async () => {
+      // Prepare
+      await withCompletions.recordAccepted([
+        {
+          id: 'c-1',
+          source: '/shop',
+          type: 't',
+          destination: 'stream:orders',
+          consumers: ['audit', 'inventory'],
+          acceptedAt: '2026-11-25T00:00:00.000Z',
+        },
+      ]);
+      completed.set('audit|/shop|c-1', { completedAt: '2026-11-25T00:00:01.000Z', attempt: 1 });
+      // Act
+      const [view] = await withCompletions.getStatus('c-1');
+      // Assess
+      expect(view?.subscribers).toEqual([
+        {
+          name: 'audit',
+          status: 'succeeded',
+          attempts: 1,
+          lastError: undefined,
+          updatedAt: '2026-11-25T00:00:01.000Z',
+        },
+        { name: 'inventory', status: 'in_progress', attempts: 0 },
+      ]);
+      expect(view?.done).toBe(false);
+    });
+
+    it('lets a completion override a dead-lettered or retrying report (redrive, duplicate copy)', async () => {
+      // Prepare
+      await withCompletions.recordOutcome({
+        id: 'c-2',
+        source: '/shop',
+        consumer: 'payments',
+        state: 'dead_lettered',
+        attempts: 4,
+        lastError: 'exhausted: boom',
+      });
+      completed.set('payments|/shop|c-2', { completedAt: '2026-11-25T00:10:00.000Z', attempt: 1 });
+      // Act
+      const [view] = await withCompletions.getStatus('c-2');
+      // Assess
+      expect(view?.subscribers).toMatchObject([
+        { name: 'payments', status: 'succeeded', attempts: 4, lastError: 'exhausted: boom' },
+      ]);
+      expect(view?.done).toBe(true);
+    });
   });
 });

@@ -82,4 +82,25 @@ describe('estimateNaiveCost', () => {
       estimateCost(counts, inputs).totalPerMillionEvents
     );
   });
+
+  it('writes a status per event and per record even when the pipeline measured fewer', () => {
+    // Prepare: only the 1,000 accepted writes were measured (successes read from idempotency)
+    const fewerStatusWrites: ApiCallSnapshot = {
+      ...counts,
+      aws: {
+        ...counts.aws,
+        dynamodb: { ...counts.aws.dynamodb, 'UpdateItem event#': op(1000, { writeUnits: 1000 }) },
+      },
+    };
+
+    // Act
+    const naive = estimateNaiveCost(fewerStatusWrites, inputs);
+    const asBuilt = estimateCost(fewerStatusWrites, inputs);
+
+    // Assess: naive 4 idempotency + 3 status writes per event; as built 4 + 1
+    const writes = (estimate: { lines: readonly { item: string; unitsPerEvent: number }[] }) =>
+      estimate.lines.find((entry) => entry.item.startsWith('DynamoDB write'))?.unitsPerEvent;
+    expect(writes(naive)).toBeCloseTo(7);
+    expect(writes(asBuilt)).toBeCloseTo(5);
+  });
 });

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV, OUTPUT_KEYS, TABLE_KEYS } from '../../../functions/shared/contract.ts';
@@ -207,7 +207,7 @@ describe('PipelineStack built from the shop definition', () => {
       [ENV.MAX_RECEIVE_COUNT]: '5',
       [ENV.BACKOFF_BASE_SECONDS]: '2',
       [ENV.BACKOFF_MAX_SECONDS]: '300',
-      [ENV.IDEMPOTENCY_TTL_SECONDS]: '345600',
+      [ENV.IDEMPOTENCY_TTL_SECONDS]: '1209600',
       [ENV.STATUS_TTL_SECONDS]: '1209600',
       [ENV.TEST_HOOKS]: 'true',
     });
@@ -400,5 +400,12 @@ describe('PipelineStack settings', () => {
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     template.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: 'prod' });
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('fails if idempotency records would expire before the status they stand for', () => {
+    // Prepare / Act / Assess
+    expect(() =>
+      synthPipelineStack({ idempotencyTtl: Duration.days(4), statusTtl: Duration.days(14) })
+    ).toThrow(/idempotencyTtl is 345600 s: it must be at least statusTtl \(1209600 s\)/);
   });
 });
