@@ -29,12 +29,12 @@ import {
 } from '../contract.ts';
 import { DeadLetterSendError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import type { IDeliveryStatusStore } from '../status/delivery-status.ts';
 import {
   CONSUMER_IDEMPOTENCY_KEY_JMESPATH,
   type ConsumerCompletion,
   consumerIdempotencyKeyPrefix,
 } from '../status/consumer-completions.ts';
+import type { IDeliveryStatusStore } from '../status/delivery-status.ts';
 import { DynamoDbDeliveryStatusStore } from '../status/dynamodb-delivery-status-store.ts';
 import { computeBackoffSeconds } from './backoff.ts';
 import { classifyError, describeError } from './classify-error.ts';

@@ -110,7 +110,7 @@ describe('DynamoDbDeliveryStatusStore (dynalite)', () => {
     expect(await store.getStatus('unknown')).toEqual([]);
   });
 
-  describe('with the consumers\' completions', () => {
+  describe("with the consumers' completions", () => {
     /** Completions keyed `consumer|source|id`, standing in for the idempotency records. */
     const completed = new Map<string, ConsumerCompletion>();
     const completions: IConsumerCompletions = {
