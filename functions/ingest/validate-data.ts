@@ -6,6 +6,7 @@ import {
   type ReceivedEvent,
 } from '../shared/cloudevents/parse-http.ts';
 import type { EventSchemaRegistry } from '../shared/event-schemas.ts';
+import * as z from '../shared/zod.ts';
 
 /**
  * Checks each event's `data` against the schema of its `type`, when the registry has one (types
@@ -34,7 +35,7 @@ export function dataIssues(
         },
       ];
     }
-    const result = schema.safeParse(event.data);
+    const result = z.safeParse(schema, event.data);
     if (result.success) return [];
     return result.error.issues.map((issue) => {
       const path = issue.path.map((segment) => `/${escapePointer(String(segment))}`).join('');

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type { EventSchemaRegistry } from '../shared/event-schemas.ts';
+import * as z from '../shared/zod.ts';
 
 /** CloudEvents types of the example shop. */
 export const SHOP_EVENT_TYPES = {
@@ -11,11 +11,13 @@ export const SHOP_EVENT_TYPES = {
   paymentRequested: 'com.example.payment.requested',
 } as const;
 
-const identifier = z.string().min(1).max(128);
+// zod/mini (see ../shared/zod.ts): `.check(...)` instead of `.min()`, `.int()` and the like; the
+// checks and their messages are zod's.
+const identifier = z.string().check(z.minLength(1), z.maxLength(128));
 const money = z.object({
   /** Amount in minor units (cents). */
-  amount: z.number().int().nonnegative(),
-  currency: z.string().regex(/^[A-Z]{3}$/),
+  amount: z.number().check(z.int(), z.nonnegative()),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
 });
 
 /** `com.example.order.placed`: a customer placed an order. */
@@ -23,9 +25,10 @@ export const orderPlacedSchema = z.object({
   orderId: identifier,
   customerId: identifier,
   items: z
-    .array(z.object({ sku: identifier, quantity: z.number().int().positive().max(1000) }))
-    .min(1)
-    .max(100),
+    .array(
+      z.object({ sku: identifier, quantity: z.number().check(z.int(), z.positive(), z.lte(1000)) })
+    )
+    .check(z.minLength(1), z.maxLength(100)),
   total: money,
 });
 
@@ -39,7 +42,7 @@ export const orderPaidSchema = z.object({
 /** `com.example.order.cancelled`: the order was cancelled; its stock is released. */
 export const orderCancelledSchema = z.object({
   orderId: identifier,
-  reason: z.string().max(500).optional(),
+  reason: z.optional(z.string().check(z.maxLength(500))),
 });
 
 /** `com.example.order.shipped`: the order left the warehouse. */
@@ -52,8 +55,8 @@ export const orderShippedSchema = z.object({
 /** `com.example.shipment.tracked`: a tracking update, ordered per order (FIFO stream). */
 export const shipmentTrackedSchema = z.object({
   orderId: identifier,
-  sequence: z.number().int().nonnegative(),
-  location: z.string().min(1).max(200),
+  sequence: z.number().check(z.int(), z.nonnegative()),
+  location: z.string().check(z.minLength(1), z.maxLength(200)),
 });
 
 /** `com.example.payment.requested`: capture a payment (point-to-point `payments` queue). */

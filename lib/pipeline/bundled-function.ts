@@ -41,9 +41,10 @@ export interface BundledFunctionProps {
  *
  * Bundles are **ESM** (`index.mjs`): the sources are ESM (`"type": "module"`), ESM lets esbuild
  * tree-shake the AWS SDK and Powertools through their `module` entry points, allows top-level
- * `await` during init, and is what Powertools recommends for Node.js 24. The AWS SDK is bundled
- * rather than taken from the runtime, so the code runs with the versions in the lock file on
- * AWS, on LocalStack and in the local runtime alike.
+ * `await` during init, and is what Powertools recommends for Node.js 24. The AWS SDK v3 is not
+ * bundled but taken from the runtime, as `NodejsFunction` does by default: on AWS and LocalStack
+ * that is the runtime's built-in SDK (its version can differ from the lock file's), in the local
+ * runtime the project's `node_modules` (see `RUNTIME_PROVIDED_MODULES`).
  *
  * No `logRetention` (a `Custom::LogRetention` resource) and no AWS-managed policy
  * (`AWSLambdaBasicExecutionRole`): an explicit log group and an inline grant instead.

@@ -6,7 +6,7 @@ import { bundleAssetHash } from './bundle-hash.ts';
 
 /**
  * esbuild banner giving the ESM bundle a `require`, so that CommonJS dependencies bundled into
- * it (parts of the AWS SDK and Powertools) can still `require` Node built-ins.
+ * it (parts of Powertools and `cloudevents`) can still `require` Node built-ins.
  */
 const ESM_REQUIRE_SHIM =
   "import { createRequire as __pipelineCreateRequire } from 'node:module'; const require = __pipelineCreateRequire(import.meta.url);";
@@ -15,8 +15,34 @@ const ESM_REQUIRE_SHIM =
 export const BUNDLE_FILE = 'index.mjs';
 
 /**
- * How every function is bundled: ESM for Node.js 24, minified with source maps, AWS SDK
- * included.
+ * Packages left out of every bundle and loaded from the Lambda runtime instead: the AWS SDK for
+ * JavaScript v3 (`@aws-sdk/*`), which the `nodejs24.x` runtime ships, and the Smithy packages
+ * (`@smithy/*`) it is built on and ships with it.
+ *
+ * This is the default of CDK's `NodejsFunction`: its `BundlingOptions.externalModules` defaults
+ * to `['@aws-sdk/*']` on runtimes that include SDK v3 (Node.js 18 and later; `['aws-sdk']` on
+ * older ones), and to `['@aws-sdk/*', '@smithy/*']` with the feature flag
+ * `@aws-cdk/aws-lambda-nodejs:sdkV3ExcludeSmithyPackages` (since 2.161.0, recommended `true`),
+ * because the two families are tightly coupled and a bundled `@smithy` package next to the
+ * runtime's SDK could mismatch it. Leaving them out takes about 380 KB of minified SDK and Smithy
+ * code out of each bundle. It does not make the SDK free at init: it is then loaded from the
+ * runtime's many files instead of the one bundle (aws/aws-cdk#25492), and on this project's
+ * machines that load is most of a function's module initialisation.
+ *
+ * Bare `@aws-sdk/...` imports stay in the bundle: on Lambda they resolve to the runtime's SDK,
+ * locally (the local runtime and the bench import `cdk.out/asset.<hash>/index.mjs`) to the
+ * project's `node_modules`, so the assembly must stay inside the project directory (or a copy
+ * with `node_modules` linked, as the bench makes).
+ *
+ * @see https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda_nodejs.BundlingOptions.html#externalmodules
+ * @see https://github.com/aws/aws-cdk/blob/main/packages/aws-cdk-lib/cx-api/FEATURE_FLAGS.md#aws-cdkaws-lambda-nodejssdkv3excludesmithypackages
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html (runtime-included SDK)
+ */
+export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*', '@smithy/*'] as const;
+
+/**
+ * How every function is bundled: ESM for Node.js 24, minified with source maps, the AWS SDK
+ * taken from the Lambda runtime ({@link RUNTIME_PROVIDED_MODULES}).
  */
 export const ESBUILD_OPTIONS = {
   bundle: true,
@@ -24,6 +50,7 @@ export const ESBUILD_OPTIONS = {
   format: 'esm',
   target: 'node24',
   mainFields: ['module', 'main'],
+  external: [...RUNTIME_PROVIDED_MODULES],
   banner: { js: ESM_REQUIRE_SHIM },
   minify: true,
   keepNames: true,

@@ -1,6 +1,6 @@
 import { IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
-import { ZodError } from 'zod';
 import { PermanentError } from '../errors.ts';
+import * as z from '../zod.ts';
 
 /** How the runtime treats a failed record. */
 export type FailureClass = 'permanent' | 'retryable';
@@ -9,14 +9,15 @@ export type FailureClass = 'permanent' | 'retryable';
  * Classifies a record's failure.
  *
  * Permanent: a {@link PermanentError} (bad body, schema violation, unsupported type, or thrown by
- * the consumer), a `ZodError` thrown by the consumer's own parsing, and an
+ * the consumer), a zod error thrown by the consumer's own parsing (`zod`'s `ZodError` and
+ * `zod/mini`'s, both zod core `$ZodError`s), and an
  * `IdempotencyValidationError` (the same `source` + `id` arrived with another payload, which
  * CloudEvents forbids). Everything else is retryable: an unknown error is retried until the
  * queue's maxReceiveCount and then dead-lettered, so nothing is dropped on a guess.
  */
 export function classifyError(error: unknown): FailureClass {
   if (error instanceof PermanentError) return 'permanent';
-  if (error instanceof ZodError) return 'permanent';
+  if (error instanceof z.$ZodError) return 'permanent';
   if (error instanceof IdempotencyValidationError) return 'permanent';
   return 'retryable';
 }

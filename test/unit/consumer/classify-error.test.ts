@@ -17,6 +17,7 @@ import {
   SchemaViolationError,
   UnsupportedEventTypeError,
 } from '../../../functions/shared/errors.ts';
+import * as zm from '../../../functions/shared/zod.ts';
 
 describe('classifyError', () => {
   it.each([
@@ -25,6 +26,8 @@ describe('classifyError', () => {
     ['SchemaViolationError', new SchemaViolationError('t', 'bad data')],
     ['UnsupportedEventTypeError', new UnsupportedEventTypeError('t')],
     ['ZodError', z.string().safeParse(1).error],
+    ['a zod/mini error', zm.safeParse(zm.string(), 1).error],
+    ['a zod/mini error thrown by parse', attempt(() => zm.parse(zm.number(), 'x'))],
     ['IdempotencyValidationError', new IdempotencyValidationError('payload differs')],
   ])('classifies %s as permanent', (_name, error) => {
     expect(classifyError(error)).toBe('permanent');
@@ -54,3 +57,11 @@ describe('describeError', () => {
     expect(reason.endsWith('…')).toBe(true);
   });
 });
+
+function attempt(run: () => unknown): unknown {
+  try {
+    return run();
+  } catch (error) {
+    return error;
+  }
+}

@@ -28,8 +28,11 @@ describe('PipelineStack synthesized like `cdk synth`', () => {
       const bundleDir = join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
       const bundle = join(bundleDir, 'index.mjs');
       expect(existsSync(bundle), bundle).toBe(true);
+      const code = readFileSync(bundle, 'utf8');
       // The require shim lets bundled CommonJS dependencies load Node built-ins.
-      expect(readFileSync(bundle, 'utf8')).toContain('createRequire');
+      expect(code).toContain('createRequire');
+      // The AWS SDK is imported from the Lambda runtime, not bundled.
+      expect(code).toMatch(/from"@aws-sdk\/client-(dynamodb|sqs|sns)"/);
       expect(existsSync(join(bundleDir, 'index.mjs.map'))).toBe(true);
     }
   }, 180_000);
