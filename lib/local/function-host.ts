@@ -202,6 +202,15 @@ export class FunctionHost {
   }
 
   /**
+   * Points the host at `fn` without a swap, for a function whose code and configuration are the
+   * same and only its bundle moved (e.g. from the hot reload's directory to the one the synth
+   * wrote, byte for byte the same): warm environments keep running; new ones load `fn`.
+   */
+  retarget(fn: LocalFunction): void {
+    this.#fn = fn;
+  }
+
+  /**
    * Stops every worker. Invocations still running or waiting fail with
    * {@link FunctionHostClosedError}; stop the event sources first to let them finish.
    *

@@ -46,6 +46,16 @@ export interface SynthOptions {
   readonly log?: (line: string) => void;
   /** Aborts the synth (the CDK CLI process is killed). @default - not abortable */
   readonly signal?: AbortSignal;
+  /**
+   * Runs the CDK CLI in a process group of its own, so that an abort ends the CDK app it started
+   * as well (killing the CLI alone leaves the app bundling and writing the assembly after the
+   * lock is released). Such a synth no longer gets a terminal's Ctrl-C: only for one that an
+   * abort will end, e.g. the local runtime's reloads, which run while it handles stop signals.
+   * Ignored on Windows.
+   *
+   * @default false
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 /** What {@link synthesize} did. */
@@ -86,7 +96,7 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const projectDir = resolve(options.projectDir);
   const outdir = resolve(projectDir, options.outdir ?? 'cdk.out');
   const context = options.context ?? {};
-  const releaseLock = await acquireLock(`${outdir}.synth-lock`);
+  const releaseLock = await acquireLock(`${outdir}.synth-lock`, options.signal);
   try {
     const inputs = await inputsHash(projectDir, {
       ...context,
@@ -96,7 +106,10 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
       return { outdir, reused: true, elapsedMs: performance.now() - started };
     }
     options.log?.('synthesizing the CDK app (bundling the functions)…');
-    await runCdkSynth(projectDir, outdir, context, options.app, options.signal);
+    await runCdkSynth(projectDir, outdir, context, options.app, {
+      signal: options.signal,
+      ownProcessGroup: options.ownProcessGroup === true && process.platform !== 'win32',
+    });
     await writeFile(
       join(outdir, SYNTH_STAMP_FILE),
       `${JSON.stringify({ inputs, assembly: await assemblyHash(outdir) } satisfies Stamp)}\n`
@@ -188,7 +201,7 @@ async function runCdkSynth(
   outdir: string,
   context: Readonly<Record<string, string>>,
   app: string | undefined,
-  signal?: AbortSignal
+  { signal, ownProcessGroup }: { signal?: AbortSignal; ownProcessGroup: boolean }
 ): Promise<void> {
   const args = [
     cdkCli(projectDir),
@@ -203,13 +216,23 @@ async function runCdkSynth(
     outdir,
     ...Object.entries(context).flatMap(([key, value]) => ['--context', `${key}=${value}`]),
   ];
+  if (signal?.aborted) throw new SynthError('cdk synth was aborted');
   // The CLI and the app run on the runtime's Node.js (the project pins Node 24 this way).
   const child = spawn(process.execPath, args, {
     cwd: projectDir,
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(signal ? { signal, killSignal: 'SIGKILL' as const } : {}),
+    detached: ownProcessGroup,
   });
+  const kill = () => {
+    try {
+      if (ownProcessGroup && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  signal?.addEventListener('abort', kill, { once: true });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);
@@ -219,16 +242,17 @@ async function runCdkSynth(
   const code = await new Promise<number | null>((done, fail) => {
     child.once('error', fail);
     child.once('exit', (exitCode) => done(exitCode));
-  });
+  }).finally(() => signal?.removeEventListener('abort', kill));
   if (signal?.aborted) throw new SynthError('cdk synth was aborted');
   if (code !== 0) {
     throw new SynthError(`cdk synth failed (exit code ${code}):\n${output.trim()}`);
   }
 }
 
-async function acquireLock(lockDir: string): Promise<() => Promise<void>> {
+async function acquireLock(lockDir: string, signal?: AbortSignal): Promise<() => Promise<void>> {
   const deadline = Date.now() + STALE_LOCK_MS;
   for (;;) {
+    if (signal?.aborted) throw new SynthError('cdk synth was aborted');
     try {
       await mkdir(lockDir);
       await writeFile(join(lockDir, 'pid'), String(process.pid));

@@ -9,10 +9,10 @@ import { dirname, join, relative, sep } from 'node:path';
 const BUNDLE_INPUT_FILES = ['package-lock.json', 'tsconfig.json'];
 
 /** Folder holding all function code, relative to the project root. */
-const FUNCTIONS_DIR = 'functions';
+export const FUNCTIONS_DIR = 'functions';
 
 /** The file that makes a folder of `functions/` a function of its own. */
-const HANDLER_FILE = 'handler.ts';
+export const HANDLER_FILE = 'handler.ts';
 
 const fileHashes = new Map<string, string>();
 

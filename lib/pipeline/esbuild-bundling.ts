@@ -69,6 +69,19 @@ export class BundlingError extends Error {
 }
 
 /**
+ * The esbuild options of one function's bundle: {@link ESBUILD_OPTIONS}, `entryPath` as the entry
+ * point and `outputDir`/{@link BUNDLE_FILE} as the output. The synth bundles with them, and so
+ * does the local runtime's hot reload (lib/local/hot-reload.ts), so both write the same bundle.
+ */
+export function bundleBuildOptions(entryPath: string, outputDir: string) {
+  return {
+    ...ESBUILD_OPTIONS,
+    entryPoints: [entryPath],
+    outfile: join(outputDir, BUNDLE_FILE),
+  } satisfies BuildOptions;
+}
+
+/**
  * Bundles one TypeScript entry with esbuild's JavaScript API, inside the synthesizing process.
  *
  * Why not `NodejsFunction`'s bundling: it starts esbuild through `npx` in a new process for each
@@ -81,11 +94,7 @@ export class EsbuildLocalBundling implements ILocalBundling {
 
   tryBundle(outputDir: string): boolean {
     try {
-      buildSync({
-        ...ESBUILD_OPTIONS,
-        entryPoints: [this.entryPath],
-        outfile: join(outputDir, BUNDLE_FILE),
-      });
+      buildSync(bundleBuildOptions(this.entryPath, outputDir));
     } catch (error) {
       // Returning false would make CDK fall back to Docker, which is neither wanted nor present.
       throw new BundlingError(`bundling ${this.entryPath} failed: ${(error as Error).message}`, {

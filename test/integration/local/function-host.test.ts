@@ -260,6 +260,22 @@ describe('FunctionHost', () => {
     expect(swapped.function.bundleDir).toMatch(/echo$/);
   });
 
+  it('retargets without a swap: warm environments keep running, new ones load the new directory', async () => {
+    // Prepare
+    const fn = fixtureFunction('echo');
+    const retargeted = host(fn);
+    const warm = await retargeted.invoke({ before: 'retarget' });
+
+    // Act: a different bundle, to tell which one answers (retarget is meant for identical ones).
+    retargeted.retarget(fixtureFunction('env-dump', { logicalId: fn.logicalId }));
+    const afterRetarget = await retargeted.invoke({ after: 'retarget' });
+
+    // Assess
+    expect(warm).toMatchObject({ ok: true, result: { event: { before: 'retarget' } } });
+    expect(afterRetarget).toMatchObject({ ok: true, result: { event: { after: 'retarget' } } });
+    expect(retargeted.function.bundleDir).toMatch(/env-dump$/);
+  });
+
   it('runs callback handlers on runtimes before Node.js 24', async () => {
     // Act
     const outcome = await host(fixtureFunction('callback', { runtime: 'nodejs22.x' })).invoke({
