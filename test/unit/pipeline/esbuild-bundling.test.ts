@@ -55,6 +55,18 @@ describe('function bundles', () => {
     expect(ENTRIES.length).toBeGreaterThanOrEqual(6);
   });
 
+  /**
+   * SDK packages the function code imports, all part of the AWS SDK for JavaScript v3 the Lambda
+   * Node.js runtimes include (the full client set and the DynamoDB utilities).
+   */
+  const LAMBDA_RUNTIME_SDK_PACKAGES = [
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-sns',
+    '@aws-sdk/client-sqs',
+    '@aws-sdk/lib-dynamodb',
+    '@aws-sdk/util-dynamodb',
+  ];
+
   describe.each(ENTRIES)('%s', (entry) => {
     const { bytes, metafile } = bundle(entry);
     const inputs = Object.keys(metafile.inputs);
@@ -69,6 +81,12 @@ describe('function bundles', () => {
     it('holds no code of the AWS SDK or Smithy, and imports only them from outside', () => {
       expect(inputs.filter((file) => /node_modules\/@(aws-sdk|smithy)\//.test(file))).toEqual([]);
       for (const path of externals) expect(path).toMatch(/^@(aws-sdk|smithy)\//);
+    });
+
+    it('imports from outside only packages the Lambda Node.js runtime ships', () => {
+      // A package outside this list passes every local test (it resolves from node_modules)
+      // and fails on AWS at cold start: check it ships with the runtime before adding it.
+      for (const path of externals) expect(LAMBDA_RUNTIME_SDK_PACKAGES).toContain(path);
     });
 
     it("whose imports resolve from the project's node_modules, where the local runtime loads the bundle", () => {
