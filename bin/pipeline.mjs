@@ -2,7 +2,7 @@
 /**
  * Launcher of the `pipeline` CLI (`npx pipeline …`): runs bin/pipeline.ts through tsx, on the
  * Node.js 24 pinned in devDependencies when the Node.js that started it is too old for the local
- * emulators (fauxqs needs 22.5 or newer for node:sqlite).
+ * runtime (22.18 or newer: fauxqs needs node:sqlite, worker threads need type stripping).
  *
  * Plain JavaScript with a shebang on purpose: a package `bin` must be directly executable, or a
  * shell would try to run it.
@@ -14,11 +14,13 @@ import { fileURLToPath } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 5)) {
+// 22.18: type stripping on by default, which the runtime's worker threads (function hosts,
+// dynalite, the hot-reload bundler) rely on; fauxqs itself needs 22.5 (node:sqlite).
+if (major < 22 || (major === 22 && minor < 18)) {
   const pinned = join(dirname(self), '..', 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(pinned)) {
     console.error(
-      `error: pipeline needs Node.js 22.5 or newer (this is ${process.version}): run \`npm ci\`, which installs the pinned Node.js 24`
+      `error: pipeline needs Node.js 22.18 or newer (this is ${process.version}): run \`npm ci\`, which installs the pinned Node.js 24`
     );
     process.exit(4);
   }

@@ -46,15 +46,6 @@ export const DEFAULT_DLQ_RETENTION = Duration.days(14);
  */
 export const DEFAULT_STATUS_TTL = DEFAULT_DLQ_RETENTION;
 
-/**
- * How long consumer and ingest idempotency records are kept: as long as the status
- * ({@link DEFAULT_STATUS_TTL}), because a consumer's completed record is also the status of a
- * delivery that succeeded at its first attempt. That is longer than a message can stay in its
- * source queue ({@link DEFAULT_QUEUE_RETENTION}), so every redelivery, including a redrive from
- * the DLQ, is still deduplicated.
- */
-export const DEFAULT_IDEMPOTENCY_TTL = DEFAULT_STATUS_TTL;
-
 /** Largest ingest request body, in bytes (1 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 

@@ -26,17 +26,16 @@ import {
 import {
   DEFAULT_API_THROTTLING_BURST_LIMIT,
   DEFAULT_API_THROTTLING_RATE_LIMIT,
-  DEFAULT_IDEMPOTENCY_TTL,
   DEFAULT_LOG_RETENTION,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_REMOVAL_POLICY,
   DEFAULT_STAGE_NAME,
-  DEFAULT_STATUS_TTL,
 } from '../defaults.ts';
 import type { SubscriberDefinition } from '../definition/types.ts';
 import { BundledFunction } from './bundled-function.ts';
 import type { EncryptedStream } from './encrypted-stream.ts';
 import { TABLE_ITEM_ACTIONS } from './queue-consumer.ts';
+import { resolveRetention } from './retention.ts';
 import type { SecureQueue } from './secure-queue.ts';
 
 /** Entry of the ingest handler, relative to the project root. */
@@ -76,7 +75,7 @@ export interface IngestApiProps {
   readonly throttlingBurstLimit?: number;
   /** @default DEFAULT_MAX_REQUEST_BYTES */
   readonly maxRequestBytes?: number;
-  /** @default DEFAULT_IDEMPOTENCY_TTL */
+  /** At least `statusTtl` (see `resolveRetention`). @default - `statusTtl` */
   readonly idempotencyTtl?: Duration;
   /** @default DEFAULT_STATUS_TTL */
   readonly statusTtl?: Duration;
@@ -122,6 +121,7 @@ export class IngestApi extends Construct {
       ),
     };
 
+    const retention = resolveRetention(props);
     this.handler = new BundledFunction(this, 'Function', {
       entry: INGEST_ENTRY,
       removalPolicy,
@@ -131,10 +131,8 @@ export class IngestApi extends Construct {
         [ENV.ROUTES]: Stack.of(this).toJsonString(routes),
         [ENV.TABLE_NAME]: props.table.tableName,
         [ENV.MAX_REQUEST_BYTES]: String(props.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
-        [ENV.IDEMPOTENCY_TTL_SECONDS]: String(
-          (props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds()
-        ),
-        [ENV.STATUS_TTL_SECONDS]: String((props.statusTtl ?? DEFAULT_STATUS_TTL).toSeconds()),
+        [ENV.IDEMPOTENCY_TTL_SECONDS]: String(retention.idempotencyTtl.toSeconds()),
+        [ENV.STATUS_TTL_SECONDS]: String(retention.statusTtl.toSeconds()),
       },
     });
     const fn = this.handler.function;

@@ -8,13 +8,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { OUTPUT_KEYS } from '../../functions/shared/contract.ts';
-import {
-  DEFAULT_IDEMPOTENCY_TTL,
-  DEFAULT_REMOVAL_POLICY,
-  DEFAULT_STAGE_NAME,
-  DEFAULT_STATUS_TTL,
-  DEFAULT_TEST_HOOKS,
-} from '../defaults.ts';
+import { DEFAULT_REMOVAL_POLICY, DEFAULT_STAGE_NAME, DEFAULT_TEST_HOOKS } from '../defaults.ts';
 import type { PipelineDefinition } from '../definition/types.ts';
 import { validateDefinition } from '../definition/validate.ts';
 import { ApiGatewayAccountLogging } from './api-gateway-account-logging.ts';
@@ -48,9 +42,10 @@ export interface PipelineStackProps extends StackProps {
   readonly testHooks?: boolean;
   /**
    * How long idempotency records are kept; at least `statusTtl`, since a consumer's completed
-   * record is the status of a delivery that succeeded at its first attempt.
+   * record is the status of a delivery that succeeded at its first attempt (see
+   * `resolveRetention`).
    *
-   * @default DEFAULT_IDEMPOTENCY_TTL
+   * @default - `statusTtl`
    */
   readonly idempotencyTtl?: Duration;
   /** How long delivery status records are kept. @default DEFAULT_STATUS_TTL */
@@ -98,7 +93,6 @@ export class PipelineStack extends Stack {
     super(scope, id, props);
     const { definition } = props;
     validateDefinition(definition);
-    validateRetention(props);
     const removalPolicy = props.removalPolicy ?? DEFAULT_REMOVAL_POLICY;
 
     this.table = new PipelineTable(this, 'Table', { removalPolicy });
@@ -215,19 +209,5 @@ export class PipelineStack extends Stack {
         )
       ),
     });
-  }
-}
-
-/**
- * Fails synthesis when idempotency records would expire before the status they stand for:
- * `GET /events/{id}` would then report a delivery that succeeded as `in_progress`.
- */
-function validateRetention(props: PipelineStackProps): void {
-  const idempotencySeconds = (props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds();
-  const statusSeconds = (props.statusTtl ?? DEFAULT_STATUS_TTL).toSeconds();
-  if (idempotencySeconds < statusSeconds) {
-    throw new Error(
-      `idempotencyTtl is ${idempotencySeconds} s: it must be at least statusTtl (${statusSeconds} s), because a consumer's completed idempotency record is the status of a delivery that succeeded at its first attempt`
-    );
   }
 }

@@ -7,12 +7,11 @@ import {
   DEFAULT_BACKOFF_BASE,
   DEFAULT_BACKOFF_MAX,
   DEFAULT_BATCH_SIZE,
-  DEFAULT_IDEMPOTENCY_TTL,
-  DEFAULT_STATUS_TTL,
   DEFAULT_TEST_HOOKS,
 } from '../defaults.ts';
 import type { ConsumerDefinition } from '../definition/types.ts';
 import { BundledFunction } from './bundled-function.ts';
+import { resolveRetention } from './retention.ts';
 import type { SecureQueue } from './secure-queue.ts';
 
 /** Table actions of the consumer runtime: idempotency records, status records, effects. */
@@ -33,7 +32,7 @@ export interface QueueConsumerProps {
   readonly source: SecureQueue;
   /** The pipeline table. */
   readonly table: ITable;
-  /** @default DEFAULT_IDEMPOTENCY_TTL */
+  /** At least `statusTtl` (see `resolveRetention`). @default - `statusTtl` */
   readonly idempotencyTtl?: Duration;
   /** @default DEFAULT_STATUS_TTL */
   readonly statusTtl?: Duration;
@@ -68,6 +67,7 @@ export class QueueConsumer extends Construct {
     const { definition, source } = props;
     const backoffBase = definition.backoff?.base ?? DEFAULT_BACKOFF_BASE;
     const backoffMax = definition.backoff?.max ?? DEFAULT_BACKOFF_MAX;
+    const retention = resolveRetention(props);
     this.handler = new BundledFunction(this, 'Function', {
       entry: definition.entry,
       timeout: definition.timeout,
@@ -83,10 +83,8 @@ export class QueueConsumer extends Construct {
         [ENV.MAX_RECEIVE_COUNT]: String(source.maxReceiveCount),
         [ENV.BACKOFF_BASE_SECONDS]: String(backoffBase.toSeconds()),
         [ENV.BACKOFF_MAX_SECONDS]: String(backoffMax.toSeconds()),
-        [ENV.IDEMPOTENCY_TTL_SECONDS]: String(
-          (props.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL).toSeconds()
-        ),
-        [ENV.STATUS_TTL_SECONDS]: String((props.statusTtl ?? DEFAULT_STATUS_TTL).toSeconds()),
+        [ENV.IDEMPOTENCY_TTL_SECONDS]: String(retention.idempotencyTtl.toSeconds()),
+        [ENV.STATUS_TTL_SECONDS]: String(retention.statusTtl.toSeconds()),
         [ENV.TEST_HOOKS]: String(props.testHooks ?? DEFAULT_TEST_HOOKS),
       },
     });

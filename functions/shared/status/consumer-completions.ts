@@ -63,8 +63,13 @@ export class PowertoolsConsumerCompletions implements IConsumerCompletions {
   ): Promise<ConsumerCompletion | undefined> {
     try {
       const record = await this.layer(consumer).getRecord({ source, id });
-      if (record.getStatus() !== IdempotencyRecordStatus.COMPLETED) return undefined;
-      return toCompletion(record.responseData);
+      const status = record.getStatus();
+      // Powertools reads a completed record past its expiry as EXPIRED (DynamoDB deletes it
+      // later): the effect was applied all the same. An in-progress record has no result.
+      const completed =
+        status === IdempotencyRecordStatus.COMPLETED ||
+        (status === IdempotencyRecordStatus.EXPIRED && record.responseData !== undefined);
+      return completed ? toCompletion(record.responseData) : undefined;
     } catch (error) {
       if (error instanceof IdempotencyItemNotFoundError) return undefined;
       throw error;

@@ -140,7 +140,8 @@ export class DynamoDbDeliveryStatusStore implements IDeliveryStatusStore {
         ConsistentRead: true,
       })
     );
-    if (!item) return [];
+    // Past its TTL the item is gone as far as the contract goes (DynamoDB deletes it later).
+    if (!item || isExpired(item, this.now())) return [];
     const sources = [...((item.sources as Set<string> | undefined) ?? [])].sort();
     return Promise.all(
       sources
@@ -168,6 +169,11 @@ export class DynamoDbDeliveryStatusStore implements IDeliveryStatusStore {
   private expiry(): number {
     return Math.floor(this.now() / 1000) + this.props.ttlSeconds;
   }
+}
+
+function isExpired(item: Record<string, unknown>, nowMs: number): boolean {
+  const expiresAt = Number(item[TABLE_KEYS.timeToLive]);
+  return Number.isFinite(expiresAt) && expiresAt * 1000 <= nowMs;
 }
 
 function eventKey(id: string): string {

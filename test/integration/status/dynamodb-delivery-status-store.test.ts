@@ -110,6 +110,31 @@ describe('DynamoDbDeliveryStatusStore (dynalite)', () => {
     expect(await store.getStatus('unknown')).toEqual([]);
   });
 
+  it('treats an item past its TTL as gone (DynamoDB deletes expired items only later)', async () => {
+    // Prepare: written at 00:00 with a one-hour TTL
+    const writtenAt = Date.parse('2026-11-25T00:00:00.000Z');
+    const at = (nowMs: number) =>
+      new DynamoDbDeliveryStatusStore({
+        tableName: 'pipeline',
+        client: emulators.dynamoDb,
+        ttlSeconds: 3600,
+        now: () => nowMs,
+      });
+    await at(writtenAt).recordAccepted([
+      {
+        id: 'ttl-1',
+        source: '/shop',
+        type: 't',
+        destination: 'stream:orders',
+        consumers: ['audit'],
+        acceptedAt: '2026-11-25T00:00:00.000Z',
+      },
+    ]);
+    // Act / Assess
+    expect(await at(writtenAt + 3_599_000).getStatus('ttl-1')).toHaveLength(1);
+    expect(await at(writtenAt + 3_600_000).getStatus('ttl-1')).toEqual([]);
+  });
+
   describe("with the consumers' completions", () => {
     /** Completions keyed `consumer|source|id`, standing in for the idempotency records. */
     const completed = new Map<string, ConsumerCompletion>();

@@ -406,6 +406,23 @@ describe('PipelineStack settings', () => {
     // Prepare / Act / Assess
     expect(() =>
       synthPipelineStack({ idempotencyTtl: Duration.days(4), statusTtl: Duration.days(14) })
-    ).toThrow(/idempotencyTtl is 345600 s: it must be at least statusTtl \(1209600 s\)/);
+    ).toThrow(
+      /idempotencyTtl must be at least statusTtl \(1209600 seconds\).*but 345600 seconds was provided/
+    );
+  });
+
+  it('keeps idempotency records as long as a longer status by default', () => {
+    // Prepare / Act
+    const { stack, template } = synthPipelineStack({ statusTtl: Duration.days(30) });
+
+    // Assess
+    const fn = stack.subscribers.get('audit')?.consumer.handler.function;
+    const variables = (
+      template.toJSON().Resources[stack.getLogicalId(fn?.node.defaultChild as never)] as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      }
+    ).Properties.Environment.Variables;
+    expect(variables[ENV.IDEMPOTENCY_TTL_SECONDS]).toBe('2592000');
+    expect(variables[ENV.STATUS_TTL_SECONDS]).toBe('2592000');
   });
 });
