@@ -20,6 +20,7 @@
  * resolve to the project's `node_modules` as they do from `cdk.out`.
  */
 import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -41,6 +42,15 @@ const RELEASE_DELAY_MS = INIT_TIMEOUT_MS + 20_000;
 
 /** How long the bundling thread may take to stop esbuild and end before it is terminated. */
 const STOP_TIMEOUT_MS = 2_000;
+
+/**
+ * How long one bundle may take (a function bundles in well under a second here): past it, the
+ * bundle fails and the thread is replaced, so a hung esbuild does not block every later reload.
+ */
+const BUNDLE_TIMEOUT_MS = 60_000;
+
+/** The CDK app's entry when cdk.json's `app` names no script file. */
+const DEFAULT_APP_ENTRY = 'bin/app.ts';
 
 /** The files one bundle was built from. */
 export interface BundleInputs {
@@ -109,6 +119,9 @@ interface BuiltBundle {
 export class HotBundler {
   /** Directory the new bundles are written under (`cdk.hot.out` for `cdk.out`). */
   public readonly hotRoot: string;
+  /** The project as given (maybe through a symlink): the watcher's and the assembly's paths. */
+  readonly #givenProjectDir: string;
+  /** The project's real path: esbuild reports the files it reads by their real paths. */
   readonly #projectDir: string;
   readonly #functionsDir: string;
   /** Prefix of this runtime's bundle directories: process id and a random part. */
@@ -118,10 +131,14 @@ export class HotBundler {
   /** Bundle directories this runtime wrote, with the timer removing a released one. */
   readonly #written = new Map<string, NodeJS.Timeout | undefined>();
   #thread?: BundleThread;
+  #stopped = false;
   #sequence = 0;
+  /** The files the CDK app's own modules read, once known; reset when they may have changed. */
+  #appInputs?: Promise<ReadonlySet<string>>;
 
   constructor(options: HotBundlerOptions) {
-    this.#projectDir = resolve(options.projectDir);
+    this.#givenProjectDir = resolve(options.projectDir);
+    this.#projectDir = realPath(this.#givenProjectDir);
     this.#functionsDir = join(this.#projectDir, FUNCTIONS_DIR);
     const outdir = resolve(options.outdir);
     const name = basename(outdir);
@@ -133,10 +150,30 @@ export class HotBundler {
 
   /** Whether a change to `file` (absolute) can take the fast path: it is under `functions/`. */
   public isFunctionsFile(file: string): boolean {
+    const path = this.#canonical(file);
     return (
-      isInside(this.#functionsDir, file) &&
-      !relative(this.#functionsDir, file).split(sep).includes('node_modules')
+      isInside(this.#functionsDir, path) &&
+      !relative(this.#functionsDir, path).split(sep).includes('node_modules')
     );
+  }
+
+  /**
+   * Of `changes` (absolute paths), the files the CDK app itself reads: its own module graph, as
+   * esbuild bundles its entry (cdk.json's `app` script, else `bin/app.ts`) with packages left
+   * out. Such a file (e.g. `functions/shared/contract.ts`, whose env var names the stacks use)
+   * can change the template too, so its change must be synthesized before any code is swapped.
+   * The graph is computed once and again after {@link appChanged}.
+   *
+   * @throws when the app's module graph cannot be computed (e.g. it does not compile)
+   */
+  public async appReads(changes: readonly string[]): Promise<string[]> {
+    const inputs = await this.#appModuleInputs();
+    return changes.filter((file) => inputs.has(this.#canonical(file)));
+  }
+
+  /** The CDK app's modules may have changed (a change under `lib/` or `bin/`, or to one it reads). */
+  public appChanged(): void {
+    this.#appInputs = undefined;
   }
 
   /**
@@ -146,6 +183,7 @@ export class HotBundler {
    * @throws when the bundling module cannot be loaded (the fast path is then unavailable)
    */
   public start(): Promise<void> {
+    if (this.#stopped) return Promise.reject(new Error('the bundler was stopped'));
     return this.#bundler().ready;
   }
 
@@ -159,6 +197,8 @@ export class HotBundler {
     await Promise.all([
       this.start(),
       this.#removeAbandoned(),
+      // Unknown is not an error here: the first reload that needs it tries again.
+      this.#appModuleInputs().catch(() => undefined),
       ...functions.map((fn) => this.inputsOf(fn.bundleDir)),
     ]);
   }
@@ -184,10 +224,11 @@ export class HotBundler {
     functions: readonly LocalFunction[],
     changes: readonly string[]
   ): Promise<RebundledFunction[]> {
+    const changed = changes.map((file) => this.#canonical(file));
     const affected: Array<{ fn: LocalFunction; inputs: BundleInputs }> = [];
     for (const fn of functions) {
       const inputs = await this.inputsOf(fn.bundleDir);
-      if (inputs && changes.some((file) => inputs.files.has(file))) affected.push({ fn, inputs });
+      if (inputs && changed.some((file) => inputs.files.has(file))) affected.push({ fn, inputs });
     }
     if (affected.length === 0) return [];
     await this.start().catch((error: Error) => {
@@ -241,7 +282,8 @@ export class HotBundler {
     const timer = setTimeout(() => {
       this.#written.delete(bundleDir);
       this.#inputs.delete(bundleDir);
-      void rm(bundleDir, { recursive: true, force: true });
+      // Best effort: whatever is left, a later runtime's warm-up or dispose removes.
+      rm(bundleDir, { recursive: true, force: true }).catch(() => undefined);
     }, RELEASE_DELAY_MS);
     timer.unref();
     this.#written.set(bundleDir, timer);
@@ -253,12 +295,23 @@ export class HotBundler {
   }
 
   /**
-   * Stops the bundling thread and removes every bundle directory this bundler wrote. Call once
-   * the hosts are closed.
+   * Stops the bundling thread for good: a bundle still running fails at once (a hung one
+   * included), and no new one starts. The bundle directories stay, for the hosts still running
+   * from them, until {@link dispose}.
+   */
+  public async stop(): Promise<void> {
+    this.#stopped = true;
+    const thread = this.#thread;
+    this.#thread = undefined;
+    await thread?.terminate();
+  }
+
+  /**
+   * Stops the bundling thread ({@link stop}) and removes every bundle directory this bundler
+   * wrote. Call once the hosts are closed.
    */
   public async dispose(): Promise<void> {
-    await this.#thread?.terminate();
-    this.#thread = undefined;
+    await this.stop();
     const dirs = [...this.#written];
     this.#written.clear();
     for (const [, timer] of dirs) clearTimeout(timer);
@@ -268,8 +321,39 @@ export class HotBundler {
 
   /** The bundling thread, started again if it died. */
   #bundler(): BundleThread {
+    if (this.#stopped) throw new Error('the bundler was stopped');
     if (!this.#thread || this.#thread.exited) this.#thread = new BundleThread();
     return this.#thread;
+  }
+
+  /**
+   * `file` by its real path, as esbuild reports it: a project reached through a symlink (or a
+   * file that is gone, by the project's real path).
+   */
+  #canonical(file: string): string {
+    try {
+      return realpathSync(file);
+    } catch {
+      return this.#underRealProject(resolve(file));
+    }
+  }
+
+  /** `file` with the project's path as given replaced by its real path. */
+  #underRealProject(file: string): string {
+    return isInside(this.#givenProjectDir, file)
+      ? join(this.#projectDir, relative(this.#givenProjectDir, file))
+      : file;
+  }
+
+  #appModuleInputs(): Promise<ReadonlySet<string>> {
+    if (this.#appInputs) return this.#appInputs;
+    const computing = appModuleGraph(this.#projectDir);
+    this.#appInputs = computing;
+    // Not cached when it failed: the next reload tries again.
+    computing.catch(() => {
+      if (this.#appInputs === computing) this.#appInputs = undefined;
+    });
+    return computing;
   }
 
   async #build(fn: LocalFunction, entry: string): Promise<BuiltBundle> {
@@ -325,7 +409,7 @@ export class HotBundler {
     const files = new Set(
       parsed.sources
         .filter((source): source is string => typeof source === 'string')
-        .map((source) => resolve(root, source))
+        .map((source) => this.#underRealProject(resolve(root, source)))
     );
     const entries = [...files].filter((file) => this.#isFunctionEntry(file));
     const [entry] = entries;
@@ -358,6 +442,7 @@ class BundleThread {
   readonly ready: Promise<void>;
   #loaded = false;
   #exited = false;
+  #stopping = false;
   #nextId = 0;
   readonly #worker: Worker;
   readonly #pending = new Map<
@@ -409,27 +494,52 @@ class BundleThread {
     });
   }
 
-  /** Whether the thread is gone (a new one is needed). */
+  /** Whether the thread is gone or going (a new one is needed). */
   get exited(): boolean {
-    return this.#exited;
+    return this.#exited || this.#stopping;
   }
 
   bundle(
     entry: string,
     outputDir: string
   ): Promise<{ files: readonly BundleFile[]; inputs: readonly string[] }> {
-    if (this.#exited) return Promise.reject(new Error('the bundling thread exited'));
+    if (this.#exited || this.#stopping) {
+      return Promise.reject(new Error('the bundling thread exited'));
+    }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`esbuild did not finish within ${BUNDLE_TIMEOUT_MS / 1000} s`));
+        // Whatever hangs there goes with it; the next bundle starts a new thread.
+        void this.terminate();
+      }, BUNDLE_TIMEOUT_MS);
+      timer.unref();
+      this.#pending.set(id, {
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
       const request: BundleRequest = { type: 'bundle', id, entry, outputDir };
       this.#worker.postMessage(request);
     });
   }
 
-  /** Stops esbuild's service process, then the thread (at once if it does not end by itself). */
+  /**
+   * Fails the bundles still running, then stops esbuild's service process and the thread (at
+   * once if it does not end by itself).
+   */
   async terminate(): Promise<void> {
     if (this.#exited) return;
+    this.#stopping = true;
+    const stopped = new Error('the bundling thread was stopped');
+    for (const pending of this.#pending.values()) pending.reject(stopped);
+    this.#pending.clear();
     // esbuild starts with the first bundle, after the module loaded.
     if (!this.#loaded) {
       await this.#worker.terminate();
@@ -476,6 +586,53 @@ async function sameFiles(dir: string, files: readonly BundleFile[]): Promise<boo
     if (!contents || Buffer.compare(contents, file.contents) !== 0) return false;
   }
   return true;
+}
+
+/**
+ * The files the CDK app's own modules read: esbuild's metafile inputs of its entry bundled with
+ * every package left out (absolute, real paths). The entry is the script cdk.json's `app` runs.
+ */
+async function appModuleGraph(projectDir: string): Promise<ReadonlySet<string>> {
+  const entry = await appEntry(projectDir);
+  // The async API runs esbuild's service process, which does not keep this process alive.
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [entry],
+    absWorkingDir: projectDir,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return new Set(Object.keys(result.metafile.inputs).map((file) => resolve(projectDir, file)));
+}
+
+/** The script cdk.json's `app` runs (e.g. `node --import tsx bin/app.ts`), else `bin/app.ts`. */
+async function appEntry(projectDir: string): Promise<string> {
+  let app: unknown;
+  try {
+    app = (JSON.parse(await readFile(join(projectDir, 'cdk.json'), 'utf8')) as { app?: unknown })
+      .app;
+  } catch {
+    // no cdk.json, or not JSON: the default
+  }
+  const script =
+    typeof app === 'string'
+      ? app.split(/\s+/).find((word) => /\.[cm]?[jt]sx?$/.test(word))
+      : undefined;
+  return resolve(projectDir, script ?? DEFAULT_APP_ENTRY);
+}
+
+/** The real path of `path`, or `path` when it does not exist. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function isInside(dir: string, file: string): boolean {

@@ -5,11 +5,12 @@
  * mapping, serves the REST API, writes the outputs file, and hot-swaps functions when their
  * code changes.
  *
- * Hot reload has two paths. A change under `functions/` only is bundled again in-process for the
- * functions that read the changed files (lib/local/hot-reload.ts) and swapped at once; the
- * normal synth then runs in the background to bring `cdk.out` (and anything the template takes
- * from `functions/`) up to date, and swaps only what still differs. Any other change (`lib/`)
- * re-synthesizes first, then swaps what changed.
+ * Hot reload has two paths. A change under `functions/` only, to files the CDK app's own modules
+ * do not read, is bundled again in-process for the functions that read the changed files
+ * (lib/local/hot-reload.ts) and swapped at once; the normal synth then runs in the background to
+ * bring `cdk.out` up to date, and swaps only what still differs. Any other change (`lib/`, or a
+ * file such as `functions/shared/contract.ts` that the stacks import) re-synthesizes first, then
+ * swaps what changed, so code never runs ahead of its template.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -49,7 +50,7 @@ import {
 } from './provisioner.ts';
 import { RestApiServer } from './rest-api-server.ts';
 import { type BatchReport, SqsPoller } from './sqs-poller.ts';
-import { LOCAL_SYNTH_CONTEXT, synthesize } from './synth.ts';
+import { isEditorTempFile, LOCAL_SYNTH_CONTEXT, synthesize } from './synth.ts';
 
 /** Credentials the emulators and the REST API's SigV4 check accept. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
@@ -239,8 +240,9 @@ export class LocalRuntime {
 
   private async shutdown(): Promise<void> {
     for (const watcher of this.watchers.splice(0)) watcher.close();
-    // A synth running for a reload is killed, not waited for.
+    // A synth running for a reload is killed, not waited for; so is a bundle (even a hung one).
     this.aborts.abort();
+    const bundlerStopped = this.hotBundler?.stop();
     if (this.stateWritten) await rm(this.statePath, { force: true });
     clearTimeout(this.reloadTimer);
     await this.reloading?.catch(() => undefined);
@@ -251,6 +253,7 @@ export class LocalRuntime {
     await this.server?.close();
     await Promise.allSettled([...this.hosts.values()].map((host) => host.close()));
     this.hosts.clear();
+    await bundlerStopped;
     await this.hotBundler?.dispose();
     await this.emulators?.stop();
     if (this.clients) {
@@ -323,9 +326,11 @@ export class LocalRuntime {
     // not before: started during boot, it delays "ready" on a busy 2-core machine.
     this.hotBundler
       ?.warmUp([...this.hosts.values()].map((host) => host.function))
-      .catch((error: Error) =>
-        this.log(`the in-process bundler did not start (${error.message}): reloads re-synthesize`)
-      );
+      .catch((error: Error) => {
+        // Stopped before it loaded: nothing went wrong.
+        if (this.stopping) return;
+        this.log(`the in-process bundler did not start (${error.message}): reloads re-synthesize`);
+      });
   }
 
   private get statePath(): string {
@@ -473,6 +478,8 @@ export class LocalRuntime {
       try {
         const watcher = watch(path, { recursive: true }, (_event, file) => {
           if (file && /(^|[/\\])(node_modules|\.git)([/\\]|$)/.test(file)) return;
+          // An editor's backup, swap or probe file is not a change (nor a synth input).
+          if (file && isEditorTempFile(file)) return;
           // Without a file name, the folder: that takes the full path.
           this.pendingChanges.add(file ? join(path, file) : path);
           this.changeSeq += 1;
@@ -518,7 +525,12 @@ export class LocalRuntime {
     if (!this.clients || this.stopping) return;
     const started = performance.now();
     const bundler = this.hotBundler;
-    if (bundler && changes.length > 0 && changes.every((file) => bundler.isFunctionsFile(file))) {
+    if (
+      bundler &&
+      changes.length > 0 &&
+      changes.every((file) => bundler.isFunctionsFile(file)) &&
+      !(await this.appReadsAny(bundler, changes))
+    ) {
       let outcome: 'swapped' | 'unchanged' | 'failed';
       try {
         outcome = await this.hotSwap(bundler, changes, started);
@@ -533,7 +545,26 @@ export class LocalRuntime {
       void this.requestSync(outcome === 'swapped' ? undefined : started);
       return;
     }
+    // The CDK app's modules may be among the changes: its module graph is computed again.
+    bundler?.appChanged();
     await this.requestSync(started);
+  }
+
+  /**
+   * Whether the CDK app itself reads one of `changes` (e.g. `functions/shared/contract.ts`, whose
+   * env var names the stacks set): swapped first, the code would run against a template that
+   * does not match it until the synth ends, so such a change is synthesized first. Also `true`
+   * when that cannot be told.
+   */
+  private async appReadsAny(bundler: HotBundler, changes: readonly string[]): Promise<boolean> {
+    try {
+      return (await bundler.appReads(changes)).length > 0;
+    } catch (error) {
+      this.log(
+        `cannot tell which files the CDK app reads (${(error as Error).message}): re-synthesizing first`
+      );
+      return true;
+    }
   }
 
   /**
@@ -617,8 +648,12 @@ export class LocalRuntime {
         ownProcessGroup: true,
       });
       await this.exclusive(async () => {
+        if (this.stopping) return;
         // Files changed while the synth read them: the reload of that change synthesizes again.
-        if (this.stopping || this.changeSeq !== seq) return;
+        if (this.changeSeq !== seq) {
+          this.logDiscarded(started);
+          return;
+        }
         if (synth.reused && !this.runsHotBundles()) return;
         const hotSwapped = this.hotSwappedSinceSync;
         const assembly = await readAssembly(join(this.options.projectDir, this.options.outdir));
@@ -652,14 +687,25 @@ export class LocalRuntime {
         }
       });
     } catch (error) {
+      if (this.stopping) return;
       // A synth of files that changed under it: the reload of that change reports its own.
-      if (this.stopping || this.changeSeq !== seq) return;
+      if (this.changeSeq !== seq) {
+        this.logDiscarded(started);
+        return;
+      }
       this.log(
         this.hotSwappedSinceSync
           ? `updating cdk.out failed, the hot-swapped code keeps running: ${(error as Error).message}`
           : `reload failed, still running the previous version: ${(error as Error).message}`
       );
     }
+  }
+
+  /** One line for a synth set aside because files changed while it ran. */
+  private logDiscarded(started: number): void {
+    this.log(
+      `discarded a synth after ${seconds(started)} s: files changed while it ran, the next reload synthesizes them`
+    );
   }
 
   /** Whether a host runs a bundle of the fast path (not yet one of cdk.out's). */

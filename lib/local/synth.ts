@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { readAssembly } from './assembly.ts';
 
 /** Inputs of the synth, relative to the project: a change in any of them re-synthesizes. */
@@ -96,12 +96,13 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const projectDir = resolve(options.projectDir);
   const outdir = resolve(projectDir, options.outdir ?? 'cdk.out');
   const context = options.context ?? {};
+  const hashContext = {
+    ...context,
+    ...(options.app === undefined ? {} : { '--app': options.app }),
+  };
   const releaseLock = await acquireLock(`${outdir}.synth-lock`, options.signal);
   try {
-    const inputs = await inputsHash(projectDir, {
-      ...context,
-      ...(options.app === undefined ? {} : { '--app': options.app }),
-    });
+    const inputs = await inputsHash(projectDir, hashContext);
     if (!options.force && (await isCurrent(outdir, inputs))) {
       return { outdir, reused: true, elapsedMs: performance.now() - started };
     }
@@ -110,10 +111,20 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
       signal: options.signal,
       ownProcessGroup: options.ownProcessGroup === true && process.platform !== 'win32',
     });
-    await writeFile(
-      join(outdir, SYNTH_STAMP_FILE),
-      `${JSON.stringify({ inputs, assembly: await assemblyHash(outdir) } satisfies Stamp)}\n`
-    );
+    // The app read the files while it ran, not when `inputs` was hashed: a file saved in between
+    // (or during its run) is in the assembly but not in `inputs`. Stamped anyway, an undo to the
+    // hashed version would later reuse an assembly built from the other one.
+    const after = await inputsHash(projectDir, hashContext);
+    const stampFile = join(outdir, SYNTH_STAMP_FILE);
+    if (after === inputs) {
+      await writeFile(
+        stampFile,
+        `${JSON.stringify({ inputs, assembly: await assemblyHash(outdir) } satisfies Stamp)}\n`
+      );
+    } else {
+      await rm(stampFile, { force: true });
+      options.log?.('inputs changed while the CDK app ran: cdk.out is not stamped for reuse');
+    }
     return { outdir, reused: false, elapsedMs: performance.now() - started };
   } finally {
     await releaseLock();
@@ -121,8 +132,25 @@ export async function synthesize(options: SynthOptions): Promise<SynthResult> {
 }
 
 /**
+ * Whether `file` (a name or a path) is an editor's temporary file, not source: a backup (`x~`),
+ * a Vim swap file (`.x.swp`) or write probe (`4913`), an Emacs lock (`.#x`) or auto-save (`#x#`),
+ * or a `.tmp` file written before a rename. Such files neither reload nor re-synthesize.
+ */
+export function isEditorTempFile(file: string): boolean {
+  const name = basename(file);
+  return (
+    name.endsWith('~') ||
+    /\.sw[a-p]$/.test(name) ||
+    name.endsWith('.tmp') ||
+    name === '4913' ||
+    name.startsWith('.#') ||
+    /^#.*#$/.test(name)
+  );
+}
+
+/**
  * A hash of everything the synth reads: the files under {@link SYNTH_INPUTS} (contents and
- * paths) and the context.
+ * paths, editors' temporary files left out: {@link isEditorTempFile}) and the context.
  */
 export async function inputsHash(
   projectDir: string,
@@ -147,7 +175,12 @@ async function listFiles(path: string): Promise<string[]> {
   if (info.isFile()) return [path];
   const entries = await readdir(path, { recursive: true, withFileTypes: true });
   return entries
-    .filter((entry) => entry.isFile() && !entry.parentPath.includes('node_modules'))
+    .filter(
+      (entry) =>
+        entry.isFile() &&
+        !entry.parentPath.includes('node_modules') &&
+        !isEditorTempFile(entry.name)
+    )
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
 }

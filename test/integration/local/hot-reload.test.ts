@@ -4,7 +4,7 @@
  * Real esbuild, real worker thread, real files.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -14,12 +14,42 @@ import type { LocalFunction } from '../../../lib/local/model.ts';
 import { bundleBuildOptions } from '../../../lib/pipeline/esbuild-bundling.ts';
 
 const SOURCES: Record<string, string> = {
-  'functions/shared/greeting.ts': "export const greeting = (): string => 'hello';\n",
+  // Read by the CDK app (bin/app.ts) and by alpha's bundle.
+  'functions/shared/contract.ts': "export const ENV = { greeting: 'GREETING' } as const;\n",
+  'functions/shared/greeting.ts':
+    "import { ENV } from './contract.ts';\nexport const greeting = (): string => process.env[ENV.greeting] ?? 'hello';\n",
   'functions/shared/unused.ts': 'export const unused = 1;\n',
   'functions/alpha/handler.ts':
     "import { greeting } from '../shared/greeting.ts';\nexport const handler = async () => greeting() + ' from alpha v1';\n",
   'functions/beta/handler.ts': "export const handler = async () => 'beta v1';\n",
+  'bin/app.ts':
+    "import { App } from 'aws-cdk-lib';\nimport { ENV } from '../lib/stack.ts';\nnew App().node.setContext('env', ENV.greeting);\n",
+  'lib/stack.ts': "export { ENV } from '../functions/shared/contract.ts';\n",
+  'cdk.json': JSON.stringify({ app: 'node --import tsx bin/app.ts' }),
 };
+
+/** Writes {@link SOURCES} into a new temporary project. */
+async function makeProject(prefix: string): Promise<string> {
+  const project = await mkdtemp(join(tmpdir(), prefix));
+  for (const [file, text] of Object.entries(SOURCES)) {
+    await mkdir(dirname(join(project, file)), { recursive: true });
+    await writeFile(join(project, file), text);
+  }
+  return project;
+}
+
+function localFunction(name: string, bundleDir: string): LocalFunction {
+  return {
+    logicalId: `${name}Function`,
+    functionName: `HotReload-${name}`,
+    bundleDir,
+    handler: 'index.handler',
+    runtime: 'nodejs24.x',
+    environment: {},
+    timeoutSeconds: 3,
+    memorySizeMb: 128,
+  };
+}
 
 describe('HotBundler', () => {
   let project: string;
@@ -34,18 +64,7 @@ describe('HotBundler', () => {
     return dir;
   }
 
-  function fn(name: string, bundleDir: string): LocalFunction {
-    return {
-      logicalId: `${name}Function`,
-      functionName: `HotReload-${name}`,
-      bundleDir,
-      handler: 'index.handler',
-      runtime: 'nodejs24.x',
-      environment: {},
-      timeoutSeconds: 3,
-      memorySizeMb: 128,
-    };
-  }
+  const fn = localFunction;
 
   async function edit(file: string, from: string, to: string): Promise<void> {
     const path = join(project, file);
@@ -53,11 +72,7 @@ describe('HotBundler', () => {
   }
 
   beforeAll(async () => {
-    project = await mkdtemp(join(tmpdir(), 'hot-reload-'));
-    for (const [file, text] of Object.entries(SOURCES)) {
-      await mkdir(dirname(join(project, file)), { recursive: true });
-      await writeFile(join(project, file), text);
-    }
+    project = await makeProject('hot-reload-');
     alpha = fn('Alpha', synthBundle('functions/alpha/handler.ts', 'asset.alpha'));
     beta = fn('Beta', synthBundle('functions/beta/handler.ts', 'asset.beta'));
     bundler = new HotBundler({ projectDir: project, outdir: join(project, 'cdk.out') });
@@ -77,6 +92,7 @@ describe('HotBundler', () => {
     expect(inputs?.entry).toBe(join(project, 'functions/alpha/handler.ts'));
     expect([...(inputs?.files ?? [])].sort()).toEqual([
       join(project, 'functions/alpha/handler.ts'),
+      join(project, 'functions/shared/contract.ts'),
       join(project, 'functions/shared/greeting.ts'),
     ]);
     expect(bundler.hotRoot).toBe(join(project, 'cdk.hot.out'));
@@ -189,6 +205,35 @@ describe('HotBundler', () => {
     expect(await readdir(bundler.hotRoot)).toEqual(before);
   });
 
+  it("tells which changed files the CDK app's own modules read", async () => {
+    // Act
+    const read = await bundler.appReads([
+      join(project, 'functions/shared/contract.ts'),
+      join(project, 'functions/shared/greeting.ts'),
+      join(project, 'functions/alpha/handler.ts'),
+    ]);
+
+    // Assess: the contract only (through lib/), not the function code.
+    expect(read).toEqual([join(project, 'functions/shared/contract.ts')]);
+  });
+
+  it('sees a file the CDK app starts to read once told that its modules changed', async () => {
+    // Prepare
+    const greeting = join(project, 'functions/shared/greeting.ts');
+    expect(await bundler.appReads([greeting])).toEqual([]);
+    await writeFile(
+      join(project, 'lib/stack.ts'),
+      "export { ENV } from '../functions/shared/contract.ts';\nexport { greeting } from '../functions/shared/greeting.ts';\n"
+    );
+
+    // Act
+    bundler.appChanged();
+    const read = await bundler.appReads([greeting]);
+
+    // Assess
+    expect(read).toEqual([greeting]);
+  });
+
   it('tells whether a function is under functions/', () => {
     // Assess
     expect(bundler.isFunctionsFile(join(project, 'functions/alpha/handler.ts'))).toBe(true);
@@ -209,5 +254,86 @@ describe('HotBundler', () => {
     expect(existsSync(written)).toBe(false);
     expect(existsSync(bundler.hotRoot)).toBe(false);
     expect(existsSync(join(project, 'cdk.out', 'asset.alpha', 'index.mjs'))).toBe(true);
+  });
+});
+
+describe('HotBundler on a project reached through a symlink', () => {
+  let real: string;
+  let linked: string;
+  let bundler: HotBundler;
+
+  beforeAll(async () => {
+    real = await makeProject('hot-reload-real-');
+    linked = `${real}-link`;
+    await symlink(real, linked, 'dir');
+  });
+
+  afterAll(async () => {
+    await bundler?.dispose();
+    await rm(linked, { force: true });
+    await rm(real, { recursive: true, force: true });
+  });
+
+  it('bundles again a function after an edit seen through the symlink', async () => {
+    // Prepare: paths as the runtime has them, under the symlink (watcher and assembly).
+    const dir = join(linked, 'cdk.out', 'asset.alpha');
+    buildSync(bundleBuildOptions(join(linked, 'functions/alpha/handler.ts'), dir));
+    const alpha = localFunction('Alpha', dir);
+    bundler = new HotBundler({ projectDir: linked, outdir: join(linked, 'cdk.out') });
+    await bundler.warmUp([alpha]);
+    const handler = join(linked, 'functions/alpha/handler.ts');
+    await writeFile(handler, (await readFile(handler, 'utf8')).replace('alpha v1', 'alpha v2'));
+
+    // Act
+    const rebundled = await bundler.rebundle([alpha], [handler]);
+
+    // Assess
+    expect(bundler.isFunctionsFile(handler)).toBe(true);
+    expect(rebundled.map((result) => result.fn.logicalId)).toEqual(['AlphaFunction']);
+    expect(await readFile(join(rebundled[0]?.bundleDir ?? '', 'index.mjs'), 'utf8')).toContain(
+      'alpha v2'
+    );
+    expect(await bundler.appReads([join(linked, 'functions/shared/contract.ts')])).toEqual([
+      join(linked, 'functions/shared/contract.ts'),
+    ]);
+  });
+});
+
+describe('HotBundler stopped while bundling', () => {
+  let project: string;
+
+  beforeAll(async () => {
+    project = await makeProject('hot-reload-stop-');
+  });
+
+  afterAll(async () => {
+    await rm(project, { recursive: true, force: true });
+  });
+
+  it('fails the bundle at once, and starts none after', async () => {
+    // Prepare
+    const alpha = localFunction('Alpha', join(project, 'cdk.out', 'asset.alpha'));
+    buildSync(bundleBuildOptions(join(project, 'functions/alpha/handler.ts'), alpha.bundleDir));
+    const bundler = new HotBundler({ projectDir: project, outdir: join(project, 'cdk.out') });
+    await bundler.warmUp([alpha]);
+    const changes = [join(project, 'functions/alpha/handler.ts')];
+    const running = bundler.rebundle([alpha], changes).catch((error: unknown) => error);
+    // The request reaches the thread; esbuild takes far longer than this to answer.
+    await new Promise((done) => setImmediate(done));
+
+    // Act
+    await bundler.stop();
+    const failure = await running;
+    const after = await bundler.rebundle([alpha], changes).catch((error: unknown) => error);
+    await bundler.dispose();
+
+    // Assess
+    expect(failure).toBeInstanceOf(RebundleError);
+    expect((failure as Error).message).toMatch(
+      /^bundling functions\/alpha\/handler\.ts failed: the bundling thread was stopped$/
+    );
+    expect((after as Error).message).toMatch(
+      /^the in-process bundler did not start: the bundler was stopped$/
+    );
   });
 });

@@ -25,11 +25,16 @@ import { LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { BundledFunction } from ${JSON.stringify(join(PROJECT, 'lib/pipeline/bundled-function.ts'))};
+import { ENV } from '../functions/shared/contract.ts';
 
 const app = new App();
 const stack = new Stack(app, 'HotReload');
 const projectRoot = process.cwd();
-const greeter = new BundledFunction(stack, 'Greeter', { entry: 'functions/greeter/handler.ts', projectRoot });
+const greeter = new BundledFunction(stack, 'Greeter', {
+  entry: 'functions/greeter/handler.ts',
+  projectRoot,
+  environment: { [ENV.greetingText]: 'hello' },
+});
 const other = new BundledFunction(stack, 'Other', { entry: 'functions/other/handler.ts', projectRoot });
 const api = new RestApi(stack, 'Api', { deployOptions: { stageName: 'live' } });
 api.root.addResource('greet').addMethod('GET', new LambdaIntegration(greeter.function));
@@ -55,7 +60,11 @@ export const handler = async (event: { Records?: Array<{ body: string }> }) => {
 const FILES: Record<string, string> = {
   'bin/app.ts': APP,
   'functions/greeter/handler.ts': HANDLER,
-  'functions/shared/greeting.ts': "export const greeting = (): string => 'hello';\n",
+  // Read by the CDK app too: the name of the env var the stack sets and the code reads.
+  'functions/shared/contract.ts':
+    "export const ENV = { greetingText: 'GREETING_TEXT' } as const;\n",
+  'functions/shared/greeting.ts':
+    "import { ENV } from './contract.ts';\n\nexport const greeting = (): string => process.env[ENV.greetingText] ?? 'unset';\n",
   'functions/other/handler.ts':
     "export const handler = async () => ({ statusCode: 200, body: JSON.stringify({ version: 'other' }) });\n",
   'lib/.keep': '',
@@ -163,6 +172,25 @@ describe('LocalRuntime hot reload of a handler edit (a small CDK app)', () => {
     }
   });
 
+  it('re-synthesizes first for a change to a file the CDK app reads, so code and template swap together', async () => {
+    // Prepare
+    const from = spy.lines.length;
+
+    // Act: rename the env var, in the stack and in the code at once.
+    await writeFile(
+      join(project, 'functions/shared/contract.ts'),
+      "export const ENV = { greetingText: 'GREETING_WORD' } as const;\n"
+    );
+    const reloaded = await spy.waitFor(/^reloaded in /, from, 120_000);
+
+    // Assess
+    expect(reloaded).toMatch(/^reloaded in \d+\.\d s: swapped HotReload-Greeter\S+$/);
+    expect(await greet()).toEqual({ greeting: 'hello', version: 'v2' });
+    expect(spy.lines.slice(from).filter((line) => /fast path|cdk\.out updated/.test(line))).toEqual(
+      []
+    );
+  });
+
   it('keeps the running version, with an error line, when an edit does not compile', async () => {
     // Prepare
     const from = spy.lines.length;
@@ -229,4 +257,21 @@ describe('LocalRuntime hot reload of a handler edit (a small CDK app)', () => {
     // Assess
     expect(existsSync(hotRoot) ? readdirSync(hotRoot) : []).toEqual([]);
   });
+
+  it('stops quietly before its bundling thread loaded', async () => {
+    // Prepare: the thread starts loading once the runtime is ready.
+    const quiet = new LogSpy();
+    const again = await LocalRuntime.start({
+      projectDir: project,
+      port: 0,
+      watch: true,
+      log: quiet.log,
+    });
+
+    // Act
+    await again.stop();
+
+    // Assess
+    expect(quiet.lines.filter((line) => /bundler|did not start/.test(line))).toEqual([]);
+  }, 120_000);
 });
