@@ -1,9 +1,9 @@
 /**
  * The fast path of the local runtime's hot reload: when only files under `functions/` changed,
  * the functions whose bundles read them are bundled again here, in the runtime's process, with
- * the synth's own esbuild options (`bundleBuildOptions` of lib/pipeline/esbuild-bundling.ts, run
- * in a thread of its own: bundle-worker.ts), so their hosts can be swapped without waiting for a
- * CDK synth (~4 s). The runtime then brings `cdk.out` up to date with the normal synth in the
+ * the synth's own esbuild options (`bundleBuildOptions` of lib/pipeline/esbuild-options.ts, a
+ * module without aws-cdk-lib) through esbuild's async API (its own service process), so their
+ * hosts can be swapped without waiting for a CDK synth (~4 s). The runtime then brings `cdk.out` up to date with the normal synth in the
  * background.
  *
  * Which functions a changed file affects: those whose last bundle read it. The inputs of a bundle
@@ -23,14 +23,9 @@ import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { BuildOptions, BuildResult } from 'esbuild';
 import { FUNCTIONS_DIR, HANDLER_FILE } from '../pipeline/bundle-hash.ts';
-import type {
-  BundleFile,
-  BundleRequest,
-  BundleWorkerData,
-  BundleWorkerMessage,
-} from './bundle-worker.ts';
+import { bundleBuildOptions } from '../pipeline/esbuild-options.ts';
 import { INIT_TIMEOUT_MS } from './function-host.ts';
 import type { LocalFunction } from './model.ts';
 
@@ -40,14 +35,18 @@ import type { LocalFunction } from './model.ts';
  */
 const RELEASE_DELAY_MS = INIT_TIMEOUT_MS + 20_000;
 
-/** How long the bundling thread may take to stop esbuild and end before it is terminated. */
-const STOP_TIMEOUT_MS = 2_000;
+/**
+ * How long esbuild's service process is kept after the last build: it holds ~150 MB once it has
+ * bundled a function, and starting it again costs ~0.1 s on the next reload.
+ */
+const ESBUILD_IDLE_MS = 60_000;
 
 /**
- * How long one bundle may take (a function bundles in well under a second here): past it, the
- * bundle fails and the thread is replaced, so a hung esbuild does not block every later reload.
+ * How long one build may take (a function bundles in well under a second here): past it, the
+ * build fails and esbuild's service process is stopped (the next build starts a new one), so a
+ * hung esbuild does not block every later reload.
  */
-const BUNDLE_TIMEOUT_MS = 60_000;
+const BUILD_TIMEOUT_MS = 60_000;
 
 /** The CDK app's entry when cdk.json's `app` names no script file. */
 const DEFAULT_APP_ENTRY = 'bin/app.ts';
@@ -86,13 +85,24 @@ export class RebundleError extends Error {
   }
 }
 
-/** The bundling thread did not start (its module did not load): the synth has to do it. */
+/** esbuild could not be loaded: the synth has to do the bundling. */
 export class BundlerUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'BundlerUnavailableError';
   }
 }
+
+/** A file of a bundle: its name in the output directory and its bytes. */
+export interface BundleFile {
+  readonly name: string;
+  readonly contents: Uint8Array;
+}
+
+type Esbuild = typeof import('esbuild');
+
+/** A build that writes nothing and reports what it read. */
+type InMemoryBuild = BuildOptions & { readonly write: false; readonly metafile: true };
 
 interface BuiltBundle {
   readonly fn: LocalFunction;
@@ -130,8 +140,12 @@ export class HotBundler {
   readonly #inputs = new Map<string, BundleInputs | null>();
   /** Bundle directories this runtime wrote, with the timer removing a released one. */
   readonly #written = new Map<string, NodeJS.Timeout | undefined>();
-  #thread?: BundleThread;
-  #stopped = false;
+  #esbuild?: Promise<Esbuild>;
+  /** Aborted by {@link stop}: fails the builds running and every later one. */
+  readonly #stops = new AbortController();
+  /** Builds running; esbuild's service process is stopped once idle. */
+  #building = 0;
+  #idle?: NodeJS.Timeout;
   #sequence = 0;
   /** The files the CDK app's own modules read, once known; reset when they may have changed. */
   #appInputs?: Promise<ReadonlySet<string>>;
@@ -177,21 +191,20 @@ export class HotBundler {
   }
 
   /**
-   * Starts the bundling thread, which loads the bundling module (and aws-cdk-lib, ~0.5 s) off the
-   * main thread.
+   * Loads esbuild.
    *
-   * @throws when the bundling module cannot be loaded (the fast path is then unavailable)
+   * @throws when esbuild cannot be loaded, or the bundler was stopped (the fast path is then
+   * unavailable)
    */
-  public start(): Promise<void> {
-    if (this.#stopped) return Promise.reject(new Error('the bundler was stopped'));
-    return this.#bundler().ready;
+  public async start(): Promise<void> {
+    await this.#loadEsbuild();
   }
 
   /**
-   * Prepares the first reload: starts the bundling thread, reads the hosted bundles' inputs, and
-   * removes the bundle directories of runtimes that are gone.
+   * Prepares the first reload: loads esbuild, reads the hosted bundles' inputs and the CDK app's
+   * module graph, and removes the bundle directories of runtimes that are gone.
    *
-   * @throws when the bundling module cannot be loaded (the fast path is then unavailable)
+   * @throws when esbuild cannot be loaded (the fast path is then unavailable)
    */
   public async warmUp(functions: readonly LocalFunction[]): Promise<void> {
     await Promise.all([
@@ -218,7 +231,7 @@ export class HotBundler {
    *
    * @returns the functions bundled again (none when no bundle read the changed files)
    * @throws RebundleError when a bundle does not build, with esbuild's errors
-   * @throws BundlerUnavailableError when the bundling thread cannot start
+   * @throws BundlerUnavailableError when esbuild cannot be loaded
    */
   public async rebundle(
     functions: readonly LocalFunction[],
@@ -295,20 +308,20 @@ export class HotBundler {
   }
 
   /**
-   * Stops the bundling thread for good: a bundle still running fails at once (a hung one
-   * included), and no new one starts. The bundle directories stay, for the hosts still running
-   * from them, until {@link dispose}.
+   * Stops bundling for good: a build still running fails at once (a hung one included), no new
+   * one starts, and esbuild's service process is stopped. The bundle directories stay, for the
+   * hosts still running from them, until {@link dispose}.
    */
   public async stop(): Promise<void> {
-    this.#stopped = true;
-    const thread = this.#thread;
-    this.#thread = undefined;
-    await thread?.terminate();
+    if (!this.#stops.signal.aborted) this.#stops.abort(new Error('the bundler was stopped'));
+    clearTimeout(this.#idle);
+    const esbuild = await this.#esbuild?.catch(() => undefined);
+    await esbuild?.stop();
   }
 
   /**
-   * Stops the bundling thread ({@link stop}) and removes every bundle directory this bundler
-   * wrote. Call once the hosts are closed.
+   * Stops bundling ({@link stop}) and removes every bundle directory this bundler wrote. Call
+   * once the hosts are closed.
    */
   public async dispose(): Promise<void> {
     await this.stop();
@@ -319,11 +332,57 @@ export class HotBundler {
     await rmdir(this.hotRoot).catch(() => undefined); // only when empty
   }
 
-  /** The bundling thread, started again if it died. */
-  #bundler(): BundleThread {
-    if (this.#stopped) throw new Error('the bundler was stopped');
-    if (!this.#thread || this.#thread.exited) this.#thread = new BundleThread();
-    return this.#thread;
+  #loadEsbuild(): Promise<Esbuild> {
+    const { signal } = this.#stops;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    if (!this.#esbuild) {
+      const loading = import('esbuild');
+      this.#esbuild = loading;
+      // Not cached when it failed: the next reload tries again.
+      loading.catch(() => {
+        if (this.#esbuild === loading) this.#esbuild = undefined;
+      });
+    }
+    return this.#esbuild;
+  }
+
+  /**
+   * One esbuild build through its async API, failed at once by {@link stop} or after
+   * {@link BUILD_TIMEOUT_MS}; esbuild's service process stops once idle for
+   * {@link ESBUILD_IDLE_MS}.
+   */
+  async #esbuildBuild(options: InMemoryBuild): Promise<BuildResult<InMemoryBuild>> {
+    const esbuild = await this.#loadEsbuild();
+    const { signal } = this.#stops;
+    this.#building += 1;
+    clearTimeout(this.#idle);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<BuildResult<InMemoryBuild>>((resolve, reject) => {
+        const onStop = () => reject(signal.reason as Error);
+        if (signal.aborted) {
+          onStop();
+          return;
+        }
+        signal.addEventListener('abort', onStop, { once: true });
+        timer = setTimeout(() => {
+          reject(new Error(`esbuild did not finish within ${BUILD_TIMEOUT_MS / 1000} s`));
+          // Whatever hangs there goes with its process; the next build starts a new one.
+          void esbuild.stop();
+        }, BUILD_TIMEOUT_MS);
+        esbuild
+          .build(options)
+          .then(resolve, reject)
+          .finally(() => signal.removeEventListener('abort', onStop));
+      });
+    } finally {
+      clearTimeout(timer);
+      this.#building -= 1;
+      if (this.#building === 0 && !signal.aborted) {
+        this.#idle = setTimeout(() => void esbuild.stop(), ESBUILD_IDLE_MS);
+        this.#idle.unref();
+      }
+    }
   }
 
   /**
@@ -347,7 +406,7 @@ export class HotBundler {
 
   #appModuleInputs(): Promise<ReadonlySet<string>> {
     if (this.#appInputs) return this.#appInputs;
-    const computing = appModuleGraph(this.#projectDir);
+    const computing = this.#appModuleGraph();
     this.#appInputs = computing;
     // Not cached when it failed: the next reload tries again.
     computing.catch(() => {
@@ -356,13 +415,47 @@ export class HotBundler {
     return computing;
   }
 
+  /**
+   * The files the CDK app's own modules read: esbuild's metafile inputs of its entry (the script
+   * cdk.json's `app` runs) bundled with every package left out (absolute, real paths).
+   */
+  async #appModuleGraph(): Promise<ReadonlySet<string>> {
+    const projectDir = this.#projectDir;
+    const result = await this.#esbuildBuild({
+      entryPoints: [await appEntry(projectDir)],
+      absWorkingDir: projectDir,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    return new Set(Object.keys(result.metafile.inputs).map((file) => resolve(projectDir, file)));
+  }
+
   async #build(fn: LocalFunction, entry: string): Promise<BuiltBundle> {
-    const thread = this.#bundler();
     let bundled: { files: readonly BundleFile[]; inputs: readonly string[] };
     try {
       // Any directory as deep as the hot root's subdirectories gives the same bytes; the files
       // are written (once known to have changed) to a directory of their own.
-      bundled = await thread.bundle(entry, join(this.hotRoot, 'bundle'));
+      const result = await this.#esbuildBuild({
+        ...bundleBuildOptions(entry, join(this.hotRoot, 'bundle')),
+        write: false,
+        metafile: true,
+        // Errors go into the runtime's log line, not straight to stderr.
+        logLevel: 'silent',
+      });
+      // Metafile paths are relative to esbuild's working directory, the process's.
+      const cwd = process.cwd();
+      bundled = {
+        files: result.outputFiles.map((file) => ({
+          name: basename(file.path),
+          contents: file.contents,
+        })),
+        inputs: Object.keys(result.metafile.inputs).map((file) => resolve(cwd, file)),
+      };
     } catch (error) {
       throw new RebundleError(
         `bundling ${relative(this.#projectDir, entry)} failed: ${(error as Error).message}`,
@@ -436,124 +529,6 @@ export class HotBundler {
   }
 }
 
-/** The worker thread running bundle-worker.ts, one request per bundle. */
-class BundleThread {
-  /** Resolves once the bundling module is loaded; rejects if it cannot be. */
-  readonly ready: Promise<void>;
-  #loaded = false;
-  #exited = false;
-  #stopping = false;
-  #nextId = 0;
-  readonly #worker: Worker;
-  readonly #pending = new Map<
-    number,
-    {
-      resolve: (result: { files: readonly BundleFile[]; inputs: readonly string[] }) => void;
-      reject: (error: Error) => void;
-    }
-  >();
-
-  constructor() {
-    const workerData: BundleWorkerData = { hotReloadBundler: true };
-    this.#worker = new Worker(new URL('./bundle-worker.ts', import.meta.url), {
-      name: 'hot-reload-bundler',
-      workerData,
-      // Not the host's loaders (tsx, vitest): Node strips the worker's types itself.
-      execArgv: [],
-    });
-    // An idle bundler must not keep the process alive.
-    this.#worker.unref();
-    let settle: (error?: Error) => void = () => undefined;
-    this.ready = new Promise<void>((resolve, reject) => {
-      settle = (error) => (error ? reject(error) : resolve());
-    });
-    // Awaited by the callers; never an unhandled rejection.
-    this.ready.catch(() => undefined);
-    this.#worker.on('message', (message: BundleWorkerMessage) => {
-      if (message.type === 'ready') {
-        this.#loaded = true;
-        settle();
-      } else if (message.type === 'load-error') settle(new Error(message.message));
-      else {
-        const pending = this.#pending.get(message.id);
-        this.#pending.delete(message.id);
-        if (message.type === 'bundled') pending?.resolve(message);
-        else pending?.reject(new Error(message.message));
-      }
-    });
-    let failure: Error | undefined;
-    this.#worker.on('error', (error) => {
-      failure = error;
-    });
-    this.#worker.once('exit', (code) => {
-      this.#exited = true;
-      const error = failure ?? new Error(`the bundling thread exited (code ${code})`);
-      settle(error);
-      for (const pending of this.#pending.values()) pending.reject(error);
-      this.#pending.clear();
-    });
-  }
-
-  /** Whether the thread is gone or going (a new one is needed). */
-  get exited(): boolean {
-    return this.#exited || this.#stopping;
-  }
-
-  bundle(
-    entry: string,
-    outputDir: string
-  ): Promise<{ files: readonly BundleFile[]; inputs: readonly string[] }> {
-    if (this.#exited || this.#stopping) {
-      return Promise.reject(new Error('the bundling thread exited'));
-    }
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`esbuild did not finish within ${BUNDLE_TIMEOUT_MS / 1000} s`));
-        // Whatever hangs there goes with it; the next bundle starts a new thread.
-        void this.terminate();
-      }, BUNDLE_TIMEOUT_MS);
-      timer.unref();
-      this.#pending.set(id, {
-        resolve: (result) => {
-          clearTimeout(timer);
-          resolve(result);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      const request: BundleRequest = { type: 'bundle', id, entry, outputDir };
-      this.#worker.postMessage(request);
-    });
-  }
-
-  /**
-   * Fails the bundles still running, then stops esbuild's service process and the thread (at
-   * once if it does not end by itself).
-   */
-  async terminate(): Promise<void> {
-    if (this.#exited) return;
-    this.#stopping = true;
-    const stopped = new Error('the bundling thread was stopped');
-    for (const pending of this.#pending.values()) pending.reject(stopped);
-    this.#pending.clear();
-    // esbuild starts with the first bundle, after the module loaded.
-    if (!this.#loaded) {
-      await this.#worker.terminate();
-      return;
-    }
-    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
-    const stop: BundleRequest = { type: 'stop' };
-    this.#worker.postMessage(stop);
-    const timer = setTimeout(() => void this.#worker.terminate(), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Whether two bundle directories hold the same files, byte for byte (the function's code did not
  * change even though its directory did).
@@ -586,28 +561,6 @@ async function sameFiles(dir: string, files: readonly BundleFile[]): Promise<boo
     if (!contents || Buffer.compare(contents, file.contents) !== 0) return false;
   }
   return true;
-}
-
-/**
- * The files the CDK app's own modules read: esbuild's metafile inputs of its entry bundled with
- * every package left out (absolute, real paths). The entry is the script cdk.json's `app` runs.
- */
-async function appModuleGraph(projectDir: string): Promise<ReadonlySet<string>> {
-  const entry = await appEntry(projectDir);
-  // The async API runs esbuild's service process, which does not keep this process alive.
-  const { build } = await import('esbuild');
-  const result = await build({
-    entryPoints: [entry],
-    absWorkingDir: projectDir,
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  return new Set(Object.keys(result.metafile.inputs).map((file) => resolve(projectDir, file)));
 }
 
 /** The script cdk.json's `app` runs (e.g. `node --import tsx bin/app.ts`), else `bin/app.ts`. */

@@ -322,8 +322,8 @@ export class LocalRuntime {
     this.log(
       `ready in ${(this.currentSummary.readyMs / 1000).toFixed(1)} s — press Ctrl-C to stop`
     );
-    // What the first hot reload needs loads after "ready" (in a thread of its own, ~0.5 s of CPU),
-    // not before: started during boot, it delays "ready" on a busy 2-core machine.
+    // What the first hot reload needs (esbuild, the bundles' inputs, the CDK app's module graph)
+    // is read after "ready", not before: during boot, it delays "ready" on a busy 2-core machine.
     this.hotBundler
       ?.warmUp([...this.hosts.values()].map((host) => host.function))
       .catch((error: Error) => {

@@ -1,7 +1,7 @@
 /**
  * The hot reload's in-process bundler on a small project in a temporary directory: bundles built
  * the way the synth builds them (its own esbuild options, into `cdk.out/asset.*`), then edits.
- * Real esbuild, real worker thread, real files.
+ * Real esbuild, real files.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HotBundler, RebundleError, sameBundle } from '../../../lib/local/hot-reload.ts';
 import type { LocalFunction } from '../../../lib/local/model.ts';
-import { bundleBuildOptions } from '../../../lib/pipeline/esbuild-bundling.ts';
+import { bundleBuildOptions } from '../../../lib/pipeline/esbuild-options.ts';
 
 const SOURCES: Record<string, string> = {
   // Read by the CDK app (bin/app.ts) and by alpha's bundle.
@@ -318,7 +318,7 @@ describe('HotBundler stopped while bundling', () => {
     await bundler.warmUp([alpha]);
     const changes = [join(project, 'functions/alpha/handler.ts')];
     const running = bundler.rebundle([alpha], changes).catch((error: unknown) => error);
-    // The request reaches the thread; esbuild takes far longer than this to answer.
+    // The build reaches esbuild, which takes far longer than this to answer.
     await new Promise((done) => setImmediate(done));
 
     // Act
@@ -330,7 +330,7 @@ describe('HotBundler stopped while bundling', () => {
     // Assess
     expect(failure).toBeInstanceOf(RebundleError);
     expect((failure as Error).message).toMatch(
-      /^bundling functions\/alpha\/handler\.ts failed: the bundling thread was stopped$/
+      /^bundling functions\/alpha\/handler\.ts failed: the bundler was stopped$/
     );
     expect((after as Error).message).toMatch(
       /^the in-process bundler did not start: the bundler was stopped$/

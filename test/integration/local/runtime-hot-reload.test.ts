@@ -258,8 +258,8 @@ describe('LocalRuntime hot reload of a handler edit (a small CDK app)', () => {
     expect(existsSync(hotRoot) ? readdirSync(hotRoot) : []).toEqual([]);
   });
 
-  it('stops quietly before its bundling thread loaded', async () => {
-    // Prepare: the thread starts loading once the runtime is ready.
+  it('stops quietly before its bundler warmed up', async () => {
+    // Prepare: the bundler warms up once the runtime is ready.
     const quiet = new LogSpy();
     const again = await LocalRuntime.start({
       projectDir: project,
