@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const self = fileURLToPath(import.meta.url);
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 // 22.18: type stripping on by default, which the runtime's worker threads (function hosts,
-// dynalite, the hot-reload bundler) rely on; fauxqs itself needs 22.5 (node:sqlite).
+// dynalite) rely on; fauxqs itself needs 22.5 (node:sqlite).
 if (major < 22 || (major === 22 && minor < 18)) {
   const pinned = join(dirname(self), '..', 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(pinned)) {
