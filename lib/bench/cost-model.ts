@@ -2,7 +2,7 @@
  * Turns API calls counted at the local runtime into AWS cost per million events, for the
  * pipeline as built and for the naive design it is measured against.
  */
-import type { ApiCallSnapshot } from '../local/api-call-counter.ts';
+import type { ApiCallSnapshot, OperationCount } from '../local/api-call-counter.ts';
 import { PRICES, type PriceTable } from './pricing.ts';
 import { fitLine } from './stats.ts';
 
@@ -139,27 +139,10 @@ export function estimateNaiveCost(
   // Deliveries on FIFO queues are priced as FIFO requests.
   const fifoDeliveries = fifoRecordShare(counts, deliveries);
   const standardDeliveries = deliveries - fifoDeliveries;
-  const empty = { chunks: 0, calls: 0, requestBytes: 0, writeUnits: 0, readUnits: 0 };
-  sqs['ReceiveMessage (one per record)'] = {
-    ...empty,
-    calls: standardDeliveries,
-    chunks: standardDeliveries,
-  };
-  sqs['DeleteMessage (one per record)'] = {
-    ...empty,
-    calls: standardDeliveries,
-    chunks: standardDeliveries,
-  };
-  sqs['ReceiveMessage [fifo] (one per record)'] = {
-    ...empty,
-    calls: fifoDeliveries,
-    chunks: fifoDeliveries,
-  };
-  sqs['DeleteMessage [fifo] (one per record)'] = {
-    ...empty,
-    calls: fifoDeliveries,
-    chunks: fifoDeliveries,
-  };
+  sqs['ReceiveMessage (one per record)'] = requests(standardDeliveries);
+  sqs['DeleteMessage (one per record)'] = requests(standardDeliveries);
+  sqs['ReceiveMessage [fifo] (one per record)'] = requests(fifoDeliveries);
+  sqs['DeleteMessage [fifo] (one per record)'] = requests(fifoDeliveries);
   model.push(
     `SQS: ${deliveries} delivered records → ${2 * deliveries} receive + delete requests (measured empty receives, sends and visibility changes kept)`
   );
@@ -177,17 +160,9 @@ export function estimateNaiveCost(
     }
     dynamodb[operation] = count;
   }
-  dynamodb['idempotency writes (two per record)'] = {
-    ...empty,
-    calls: 2 * deliveries,
-    writeUnits: 2 * deliveries,
-  };
+  dynamodb['idempotency writes (two per record)'] = singleUnitWrites(2 * deliveries);
   const statusWrites = Math.max(measuredStatusWrites, inputs.events + deliveries);
-  dynamodb['status writes (accepted + one per record)'] = {
-    ...empty,
-    calls: statusWrites,
-    writeUnits: statusWrites,
-  };
+  dynamodb['status writes (accepted + one per record)'] = singleUnitWrites(statusWrites);
   model.push(
     `DynamoDB: consumer idempotency writes ${measuredIdempotencyWrites} measured → ${2 * deliveries} (two per record); status writes ${measuredStatusWrites} measured → ${statusWrites} (one per event + one per record); other reads and writes as measured`
   );
@@ -197,6 +172,18 @@ export function estimateNaiveCost(
     aws: { ...counts.aws, sqs, dynamodb },
   };
   return { ...estimateCost(naive, inputs, prices), model };
+}
+
+const NO_CALLS = { chunks: 0, calls: 0, requestBytes: 0, writeUnits: 0, readUnits: 0 };
+
+/** `count` requests of one 64 KB chunk each. */
+function requests(count: number): OperationCount {
+  return { ...NO_CALLS, calls: count, chunks: count };
+}
+
+/** `count` writes of one write request unit each. */
+function singleUnitWrites(count: number): OperationCount {
+  return { ...NO_CALLS, calls: count, writeUnits: count };
 }
 
 /** Share of delivered records that came from FIFO queues: the FIFO consumers' records. */

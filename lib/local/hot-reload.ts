@@ -25,7 +25,7 @@ import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { BuildOptions, BuildResult } from 'esbuild';
 import { FUNCTIONS_DIR, HANDLER_FILE } from '../pipeline/bundle-hash.ts';
-import { bundleBuildOptions } from '../pipeline/esbuild-options.ts';
+import { bundleBuildOptions, moduleGraphBuildOptions } from '../pipeline/esbuild-options.ts';
 import { INIT_TIMEOUT_MS } from './function-host.ts';
 import type { LocalFunction } from './model.ts';
 
@@ -421,17 +421,9 @@ export class HotBundler {
    */
   async #appModuleGraph(): Promise<ReadonlySet<string>> {
     const projectDir = this.#projectDir;
-    const result = await this.#esbuildBuild({
-      entryPoints: [await appEntry(projectDir)],
-      absWorkingDir: projectDir,
-      bundle: true,
-      packages: 'external',
-      platform: 'node',
-      format: 'esm',
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await this.#esbuildBuild(
+      moduleGraphBuildOptions(await appEntry(projectDir), projectDir)
+    );
     return new Set(Object.keys(result.metafile.inputs).map((file) => resolve(projectDir, file)));
   }
 

@@ -75,3 +75,22 @@ export function bundleBuildOptions(entryPath: string, outputDir: string) {
     outfile: join(outputDir, BUNDLE_FILE),
   } satisfies BuildOptions;
 }
+
+/**
+ * esbuild options that list the project files a module graph reads, without bundling any
+ * package or writing anything: build with them and read `metafile.inputs` (paths relative to
+ * `projectDir`). The hot reload uses it for the files the CDK app itself reads.
+ */
+export function moduleGraphBuildOptions(entryPath: string, projectDir: string) {
+  return {
+    entryPoints: [entryPath],
+    absWorkingDir: projectDir,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  } as const satisfies BuildOptions;
+}

@@ -1,5 +1,6 @@
 /** The soak's report: a table for people, JSON for CI. */
 import type { DriverStats } from './driver.ts';
+import type { SoakOptions } from './options.ts';
 import type { ReconcileCounts, Reconciliation } from './reconcile.ts';
 
 /** What happened at the restart. */
@@ -16,14 +17,10 @@ export interface RestartReport {
 
 /** Everything a soak run reports. */
 export interface SoakReport {
-  readonly options: {
-    readonly events: number;
-    readonly rate: number;
-    readonly seed: number;
-    readonly restartAt: number | undefined;
-    readonly faultShare: number;
-    readonly duplicateShare: number;
-  };
+  readonly options: Pick<
+    SoakOptions,
+    'events' | 'rate' | 'seed' | 'restartAt' | 'faultShare' | 'duplicateShare'
+  >;
   /** Events planned and accepted by the ingest. */
   readonly planned: number;
   readonly accepted: number;

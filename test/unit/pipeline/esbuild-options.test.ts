@@ -20,17 +20,9 @@ describe('esbuild options', () => {
 
   it("leave aws-cdk-lib out of the hot reload's module graph", async () => {
     // Act
-    const result = await build({
-      entryPoints: [resolve(PROJECT, 'lib/local/hot-reload.ts')],
-      absWorkingDir: PROJECT,
-      bundle: true,
-      packages: 'external',
-      platform: 'node',
-      format: 'esm',
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await build(
+      options.moduleGraphBuildOptions(resolve(PROJECT, 'lib/local/hot-reload.ts'), PROJECT)
+    );
     const packages = Object.values(result.metafile.inputs).flatMap((input) =>
       input.imports.filter((item) => item.external).map((item) => item.path)
     );
